@@ -6,5 +6,6 @@
 //! responder, validator, logger, researcher) build on its findings.
 
 pub mod detector;
+pub mod policy;
 
 pub use detector::{Detection, Detector, DetectorError};

@@ -1,3 +1,81 @@
 //! aimds: the AI Manipulation Defense System.
+//!
+//! The story of a scan: a [`ScanRequest`] (text + where it came from) goes to the
+//! [`Guard`], which runs the fast-path [`Detector`] (normalise, decode, match the skills'
+//! rules, score with the learned classifier, find PII and secrets) and turns the
+//! detection into a [`Verdict`] with the action the swarm config's policy table sets for
+//! that source. The CLI (`cli`), and later the MCP server and HTTP service, are thin
+//! layers over this one entry point.
+//!
+//! Crates: [`runtime`] (domain types, config), [`agents`] (the detector and agents),
+//! [`memory`] (SQLite + vector memory, audit chain).
+
+pub mod cli;
+
+use std::path::Path;
+use std::time::Instant;
+
 pub use aimds_agents as agents;
+pub use aimds_memory as memory;
 pub use aimds_runtime as runtime;
+
+pub use aimds_agents::detector::{Detection, Detector, DetectorError};
+pub use aimds_runtime::{Action, Category, ScanRequest, Source, StageTiming, SwarmConfig, Verdict};
+
+/// The guard: a configuration plus the detector compiled from it. Cheap to share (`Arc`):
+/// scanning takes `&self`.
+#[derive(Debug)]
+pub struct Guard {
+    config: SwarmConfig,
+    detector: Detector,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GuardError {
+    #[error(transparent)]
+    Config(#[from] aimds_runtime::ConfigError),
+    #[error(transparent)]
+    Detector(#[from] DetectorError),
+}
+
+impl Guard {
+    pub fn new(config: SwarmConfig) -> Result<Guard, GuardError> {
+        let detector = Detector::new(&config)?;
+        Ok(Guard { config, detector })
+    }
+
+    /// The guard for a config file, or the embedded default config when `None`.
+    pub fn from_config_file(path: Option<&Path>) -> Result<Guard, GuardError> {
+        let config = match path {
+            Some(p) => SwarmConfig::from_file(p)?,
+            None => SwarmConfig::default(),
+        };
+        Guard::new(config)
+    }
+
+    /// A guard whose classifier is replaced (used by `aimds train --loso`).
+    pub fn with_detector(config: SwarmConfig, detector: Detector) -> Guard {
+        Guard { config, detector }
+    }
+
+    pub fn config(&self) -> &SwarmConfig {
+        &self.config
+    }
+
+    pub fn detector(&self) -> &Detector {
+        &self.detector
+    }
+
+    /// Scan one text and decide what to do with it.
+    pub fn scan(&self, req: &ScanRequest) -> Result<Verdict, DetectorError> {
+        let start = Instant::now();
+        let detection = self.detector.detect(&req.text)?;
+        let policy = self.config.policy_for(req.source);
+        let mut verdict = aimds_agents::policy::verdict(detection, req.source, &policy);
+        verdict.stages.push(StageTiming {
+            stage: "detector".into(),
+            us: start.elapsed().as_secs_f64() * 1e6,
+        });
+        Ok(verdict)
+    }
+}

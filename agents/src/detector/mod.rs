@@ -1,19 +1,360 @@
-//! The fast-path detector. (skeleton: filled in by the detection-core work)
+//! The fast-path detector: plain synchronous code, compiled once, shared across threads.
+//!
+//! A scan runs these steps over the text (DESIGN §3):
+//! 1. [`normalize`]: NFKC, invisible characters out (reported as hidden text), confusables,
+//!    leetspeak and letter-spacing folded, with a byte map back to the original;
+//! 2. [`rules`]: every skill's literals (aho-corasick) and regexes (`RegexSet`) at once;
+//! 3. [`decode`]: encoded payloads (base64, hex, url, escapes, rot13, reversed) are
+//!    unwrapped, boundedly, and the decoded text goes through steps 1–5 again;
+//! 4. [`classifier`]: a linear model over hashed n-grams scores every window of the text
+//!    and keeps the strongest, so an injected paragraph stands out of an ordinary page;
+//! 5. PII and secrets are rules of their own skills, with checksums in [`validate`];
+//! 6. [`risk`] combines the evidence into one probability.
+//!
+//! Every finding's span points into the ORIGINAL text.
+
+pub mod classifier;
 pub mod decode;
 pub mod normalize;
+pub mod risk;
 pub mod rules;
 pub mod skills;
 pub mod validate;
 
-use aimds_runtime::Finding;
+use std::time::Duration;
+
+use aimds_runtime::config::DetectorConfig;
+use aimds_runtime::{Category, Finding, Severity, Span, SwarmConfig};
+
+use self::classifier::Model;
+use self::decode::DecodeLimits;
+use self::normalize::{HiddenKind, Normalized};
+use self::rules::{RuleHit, RuleSet};
+use self::skills::{SkillSet, Target};
+
+/// The skill whose asset holds the classifier weights.
+pub const CLASSIFIER_SKILL: &str = "classifier";
+/// File name of the weights inside the classifier skill.
+pub const CLASSIFIER_ASSET: &str = "model.bin";
+/// Longest excerpt of the original text quoted in a finding.
+const EVIDENCE_BYTES: usize = 160;
+/// Time budget for decoding per scan: decoding is the only step whose work is not
+/// strictly linear in the input, so it gets a hard stop.
+const DECODE_BUDGET: Duration = Duration::from_millis(4);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DetectorError {
     #[error(transparent)]
     Skill(#[from] skills::SkillError),
+    #[error(transparent)]
+    Classifier(#[from] classifier::ClassifierError),
+    #[error("text is {len} bytes, above the limit of {max} bytes (detector.max_input_bytes)")]
+    TooLarge { len: usize, max: usize },
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct Detection { pub findings: Vec<Finding>, pub risk: f32 }
+/// What the detector found in one text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Detection {
+    pub findings: Vec<Finding>,
+    /// Calibrated probability (0..1) that the text is a manipulation attempt.
+    pub risk: f32,
+    /// The classifier's probability for the strongest window, when it ran.
+    pub classifier: Option<f32>,
+}
 
-pub struct Detector;
+impl Detection {
+    /// Distinct categories of the findings, most severe first.
+    pub fn categories(&self) -> Vec<Category> {
+        let mut cats: Vec<(Category, Severity, f32)> = Vec::new();
+        for f in &self.findings {
+            match cats.iter_mut().find(|c| c.0 == f.category) {
+                Some(c) => {
+                    c.1 = c.1.max(f.severity);
+                    c.2 = c.2.max(f.confidence);
+                }
+                None => cats.push((f.category, f.severity, f.confidence)),
+            }
+        }
+        cats.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.total_cmp(&a.2)).then(a.0.cmp(&b.0)));
+        cats.into_iter().map(|c| c.0).collect()
+    }
+}
+
+/// The compiled detector. Build it once ([`Detector::new`]) and share it (`Arc`) across
+/// threads: scanning takes `&self` and holds no locks.
+#[derive(Debug)]
+pub struct Detector {
+    rules: RuleSet,
+    classifier: Option<Model>,
+    config: DetectorConfig,
+    skills: Vec<SkillSummary>,
+}
+
+/// One loaded skill, as `aimds skills list` shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SkillSummary {
+    pub name: String,
+    pub category: String,
+    pub version: String,
+    pub description: String,
+    pub rules: usize,
+    pub assets: Vec<String>,
+}
+
+impl Detector {
+    /// The detector for a swarm config: embedded skills (or `detector.skills_dir`) minus
+    /// `detector.disabled_skills`.
+    pub fn new(config: &SwarmConfig) -> Result<Detector, DetectorError> {
+        let mut skills = match &config.detector.skills_dir {
+            Some(dir) => SkillSet::from_dir(dir)?,
+            None => SkillSet::embedded()?,
+        };
+        skills.without(&config.detector.disabled_skills);
+        Detector::from_skills(&skills, &config.detector)
+    }
+
+    pub fn from_skills(skills: &SkillSet, config: &DetectorConfig) -> Result<Detector, DetectorError> {
+        let rules = RuleSet::compile(skills.rules().cloned().collect())?;
+        let classifier = match skills.asset(CLASSIFIER_SKILL, CLASSIFIER_ASSET) {
+            Some(bytes) if config.classifier_weight > 0.0 => Some(Model::from_bytes(bytes)?),
+            _ => None,
+        };
+        let summaries = skills
+            .skills
+            .iter()
+            .map(|s| SkillSummary {
+                name: s.name.clone(),
+                category: s.category.clone(),
+                version: s.version.clone(),
+                description: s.description.clone(),
+                rules: s.rules.len(),
+                assets: s.assets.keys().cloned().collect(),
+            })
+            .collect();
+        Ok(Detector {
+            rules,
+            classifier,
+            config: config.clone(),
+            skills: summaries,
+        })
+    }
+
+    /// The same detector with another classifier (or none): used to evaluate a model
+    /// trained without a source (`aimds train --loso`).
+    pub fn with_classifier(mut self, model: Option<Model>) -> Detector {
+        self.classifier = model;
+        self
+    }
+
+    pub fn skills(&self) -> &[SkillSummary] {
+        &self.skills
+    }
+
+    pub fn has_classifier(&self) -> bool {
+        self.classifier.is_some()
+    }
+
+    pub fn classifier(&self) -> Option<&Model> {
+        self.classifier.as_ref()
+    }
+
+    /// Scan one text.
+    pub fn detect(&self, text: &str) -> Result<Detection, DetectorError> {
+        if text.len() > self.config.max_input_bytes {
+            return Err(DetectorError::TooLarge {
+                len: text.len(),
+                max: self.config.max_input_bytes,
+            });
+        }
+        let mut findings = Vec::new();
+        let mut hits = Vec::new();
+        let norm = Normalized::new(text);
+        let classifier = self.scan_layer(text, &norm, None, &mut hits, &mut findings);
+
+        self.hidden_text(&norm, &mut hits, &mut findings);
+
+        let limits = DecodeLimits {
+            max_depth: self.config.decode.max_depth,
+            max_decoded_bytes: self.config.decode.max_decoded_bytes,
+            max_candidates: self.config.decode.max_candidates,
+            deadline: DECODE_BUDGET,
+        };
+        for decoded in decode::decode_layers(text, &limits) {
+            let scheme = format!("{:?}", decoded.scheme).to_lowercase();
+            self.payload_findings(&decoded.text, decoded.span, &scheme, &mut hits, &mut findings);
+        }
+
+        let p_classifier = classifier.map(|c| c.0);
+        if let Some((p, span)) = classifier {
+            if p >= 0.5 {
+                findings.push(Finding {
+                    category: Category::PromptInjection,
+                    rule_id: "classifier".into(),
+                    span,
+                    severity: if p >= 0.9 { Severity::High } else { Severity::Medium },
+                    confidence: p,
+                    evidence: format!("classifier p={p:.2}: {}", excerpt(text, span)),
+                });
+            }
+        }
+        let risk = risk::combine(&findings, p_classifier, self.config.classifier_weight);
+        findings.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(b.severity.cmp(&a.severity)));
+        Ok(Detection {
+            findings,
+            risk,
+            classifier: p_classifier,
+        })
+    }
+
+    /// Rules and classifier over one layer of text. `at` is the span in the original text
+    /// that every finding of a decoded layer is attributed to (its encoded form).
+    /// Returns the classifier's best window (probability, original span).
+    fn scan_layer(
+        &self,
+        text: &str,
+        norm: &Normalized,
+        at: Option<Span>,
+        hits: &mut Vec<RuleHit>,
+        out: &mut Vec<Finding>,
+    ) -> Option<(f32, Span)> {
+        hits.clear();
+        self.rules.scan(&norm.text, text, hits);
+        let rules = self.rules.rules();
+        for hit in hits.iter() {
+            let Some(rule) = rules.get(hit.rule) else { continue };
+            let local = match hit.target {
+                Target::Normalized => norm.to_original(hit.start, hit.end),
+                Target::Raw => Span::new(hit.start, hit.end),
+            };
+            let span = at.unwrap_or(local);
+            // Several hits of one rule add no evidence beyond the strongest; keep the first.
+            if out
+                .iter()
+                .any(|f| f.rule_id == rule.id && at.is_none() && f.span == span)
+            {
+                continue;
+            }
+            out.push(Finding {
+                category: rule.category,
+                rule_id: rule.id.clone(),
+                span,
+                severity: rule.severity,
+                confidence: rule.confidence.unwrap_or_else(|| rule.severity.weight()),
+                evidence: excerpt(text, local),
+            });
+        }
+        let model = self.classifier.as_ref()?;
+        let best = model.best_window(&norm.text);
+        let span = at.unwrap_or_else(|| norm.to_original(best.start, best.end));
+        Some((best.probability, span))
+    }
+
+    /// Invisible characters: reported as obfuscation, and Unicode-tag payloads (ASCII
+    /// smuggled in tag characters) are scanned like any decoded text.
+    fn hidden_text(&self, norm: &Normalized, hits: &mut Vec<RuleHit>, out: &mut Vec<Finding>) {
+        let total: usize = norm.hidden.iter().map(|h| h.span.len()).sum();
+        for h in &norm.hidden {
+            match h.kind {
+                HiddenKind::TagChars => {
+                    let payload = h.payload.as_deref().unwrap_or("");
+                    // Emoji flag sequences (e.g. Scotland) use a few tag characters legitimately.
+                    let smuggled = payload.chars().filter(|c| c.is_ascii_alphanumeric()).count() > 8;
+                    out.push(Finding {
+                        category: Category::Obfuscation,
+                        rule_id: "hidden.tag-chars".into(),
+                        span: h.span,
+                        severity: if smuggled { Severity::High } else { Severity::Low },
+                        confidence: if smuggled { 0.9 } else { 0.1 },
+                        evidence: format!("invisible Unicode tag text: {}", truncate(payload, EVIDENCE_BYTES)),
+                    });
+                    if smuggled {
+                        self.payload_findings(payload, h.span, "tag", hits, out);
+                    }
+                }
+                HiddenKind::ZeroWidth | HiddenKind::Bidi => {
+                    // Zero-width joiners live in emoji and Persian/Indic text, bidi marks in
+                    // right-to-left text: only many of them are suspicious by themselves.
+                    // Words split by them are caught by the rules on the normalised text.
+                    if out.iter().any(|f| f.rule_id == "hidden.invisible") {
+                        continue;
+                    }
+                    let heavy = total >= 16;
+                    out.push(Finding {
+                        category: Category::Obfuscation,
+                        rule_id: "hidden.invisible".into(),
+                        span: h.span,
+                        severity: if heavy { Severity::Medium } else { Severity::Low },
+                        confidence: if heavy { 0.35 } else { 0.05 },
+                        evidence: format!("{total} invisible characters (zero-width / bidi controls)"),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Scan a payload that was hidden or encoded; what it says is attributed to `span`.
+    /// Anything manipulative inside an encoding is itself evidence of obfuscation.
+    fn payload_findings(
+        &self,
+        payload: &str,
+        span: Span,
+        scheme: &str,
+        hits: &mut Vec<RuleHit>,
+        out: &mut Vec<Finding>,
+    ) {
+        let norm = Normalized::new(payload);
+        let mut inner = Vec::new();
+        let cls = self.scan_layer(payload, &norm, Some(span), hits, &mut inner);
+        if let Some((p, _)) = cls {
+            if p >= 0.5 {
+                inner.push(Finding {
+                    category: Category::PromptInjection,
+                    rule_id: "classifier".into(),
+                    span,
+                    severity: Severity::Medium,
+                    confidence: p,
+                    evidence: truncate(payload, EVIDENCE_BYTES).to_string(),
+                });
+            }
+        }
+        let strongest = inner
+            .iter()
+            .filter(|f| f.category.is_manipulation())
+            .map(|f| f.confidence)
+            .fold(0.0f32, f32::max);
+        for f in &mut inner {
+            f.rule_id = format!("{scheme}:{}", f.rule_id);
+            f.evidence = format!("decoded {scheme}: {}", f.evidence);
+        }
+        out.extend(inner);
+        if strongest > 0.0 {
+            out.push(Finding {
+                category: Category::Obfuscation,
+                rule_id: format!("decode.{scheme}"),
+                span,
+                severity: Severity::High,
+                confidence: strongest,
+                evidence: format!("{scheme}-encoded instructions: {}", truncate(payload, EVIDENCE_BYTES)),
+            });
+        }
+    }
+}
+
+/// A short excerpt of `text[span]`, cut at char boundaries.
+fn excerpt(text: &str, span: Span) -> String {
+    let s = span.start.min(text.len());
+    let e = span.end.clamp(s, text.len());
+    let slice = text.get(s..e).unwrap_or("");
+    truncate(slice, EVIDENCE_BYTES).to_string()
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while end > 0 && !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}

@@ -1,0 +1,57 @@
+//! Labelled JSONL files (`text`, `label`, `category`, optional `subcategory`), as used by
+//! `aimds eval` and `aimds train` and shipped in ../shared/corpus.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// Categories that are content moderation, not manipulation: a plain harmful request or a
+/// bias probe is not an attack on the model's instructions. Left out of the attack class.
+pub const CONTENT_MODERATION: [&str; 2] = ["harmful_request", "behavior_probe"];
+/// Rows whose "attack" is that the text contains PII: they measure the PII detector.
+pub const PII_CATEGORIES: [&str; 2] = ["pii", "pii_quasi"];
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Row {
+    pub text: String,
+    pub label: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub subcategory: Option<String>,
+}
+
+impl Row {
+    pub fn is_attack(&self) -> bool {
+        self.label == "attack"
+    }
+}
+
+/// A file's rows, with the file's stem as its source name.
+pub struct Corpus {
+    pub path: PathBuf,
+    pub name: String,
+    pub rows: Vec<Row>,
+}
+
+pub fn read(path: &Path) -> anyhow::Result<Corpus> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut rows = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row: Row = serde_json::from_str(line).with_context(|| format!("{}:{}: bad row", path.display(), i + 1))?;
+        if row.label != "attack" && row.label != "benign" {
+            anyhow::bail!("{}:{}: label must be \"attack\" or \"benign\", not {:?}", path.display(), i + 1, row.label);
+        }
+        rows.push(row);
+    }
+    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(Corpus {
+        path: path.to_path_buf(),
+        name,
+        rows,
+    })
+}

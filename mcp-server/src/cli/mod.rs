@@ -1,0 +1,93 @@
+//! The `aimds` command line. Flags and their parsing live here; each subcommand is one
+//! file, and the work itself is done by the library (`Guard`, `Detector`, `train`).
+
+pub mod audit;
+pub mod corpus;
+pub mod eval;
+pub mod memory;
+pub mod scan;
+pub mod skills;
+pub mod train;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes, shared by every subcommand (documented in `--help` and the README).
+pub mod exit {
+    /// Success; for `scan TEXT|--file`: the text was allowed.
+    pub const OK: i32 = 0;
+    /// `scan TEXT|--file`: the text was flagged (action sanitize, block or escalate).
+    pub const FLAGGED: i32 = 1;
+    /// Bad usage or bad input (unreadable file, oversize text, invalid config or skill).
+    pub const USAGE: i32 = 2;
+    /// Internal error.
+    pub const INTERNAL: i32 = 3;
+}
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success; for `scan TEXT` / `scan --file`: the text was allowed
+  1  `scan TEXT` / `scan --file`: the text was flagged (sanitize, block or escalate)
+  2  bad usage or bad input (unreadable file, oversize text, invalid config, bad skill rule)
+  3  internal error
+`scan --jsonl` exits 0 once the whole stream is processed, flagged or not; a bad line
+gets {\"error\": \"...\"} on stdout and the stream goes on.";
+
+#[derive(Debug, Parser)]
+#[command(name = "aimds", version, about = "AI Manipulation Defense System: scan text for prompt injection, \
+jailbreaks, obfuscated attacks, secrets and PII before it reaches or leaves an LLM agent", after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Swarm config (YAML); the embedded swarm-configs/default.yaml when absent.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Memory database (SQLite); `:memory:` for a throw-away one. Default: under the user's data dir.
+    #[arg(long, global = true, value_name = "PATH", env = "AIMDS_DB")]
+    pub db: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan a text, a file, or a JSONL stream on stdin.
+    Scan(scan::ScanArgs),
+    /// Measure TPR, FPR and latency on labelled JSONL files.
+    Eval(eval::EvalArgs),
+    /// Train the classifier on labelled JSONL files.
+    Train(train::TrainArgs),
+    /// The loaded skills.
+    #[command(subcommand)]
+    Skills(skills::SkillsCommand),
+    /// The shared memory store.
+    #[command(subcommand)]
+    Memory(memory::MemoryCommand),
+    /// The hash-chained audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+}
+
+/// Run the parsed command; returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    let config = cli.config.as_deref();
+    match cli.command {
+        Command::Scan(args) => scan::run(args, config),
+        Command::Eval(args) => eval::run(args, config),
+        Command::Train(args) => train::run(args, config),
+        Command::Skills(cmd) => skills::run(cmd, config),
+        Command::Memory(cmd) => memory::run(cmd, &db_path(cli.db)),
+        Command::Audit(cmd) => audit::run(cmd, &db_path(cli.db)),
+    }
+}
+
+fn db_path(db: Option<PathBuf>) -> PathBuf {
+    db.unwrap_or_else(default_db_path)
+}
+
+fn default_db_path() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("aimds/memory.db")
+}

@@ -1,0 +1,277 @@
+//! `aimds scan`: one text (argument or `--file`), or a JSONL stream on stdin.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{Guard, ScanRequest, Source, Verdict};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Text,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("input").required(true).args(["text", "file", "jsonl"]))]
+pub struct ScanArgs {
+    /// The text to scan.
+    pub text: Option<String>,
+    /// Scan the contents of a file (UTF-8).
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Read JSON lines from stdin (`{"text": ..., "source"?: ..., "session_id"?: ...}`) and write one
+    /// JSON verdict per line to stdout, in order.
+    #[arg(long)]
+    pub jsonl: bool,
+    /// Where the text comes from; decides the policy. In --jsonl mode a line's own `source` wins.
+    #[arg(long, value_enum, default_value_t = SourceArg::User)]
+    pub source: SourceArg,
+    /// Output format for a single text (--jsonl always writes JSON).
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceArg {
+    User,
+    ToolOutput,
+    Document,
+    ModelOutput,
+    ToolCall,
+}
+
+impl From<SourceArg> for Source {
+    fn from(s: SourceArg) -> Source {
+        match s {
+            SourceArg::User => Source::User,
+            SourceArg::ToolOutput => Source::ToolOutput,
+            SourceArg::Document => Source::Document,
+            SourceArg::ModelOutput => Source::ModelOutput,
+            SourceArg::ToolCall => Source::ToolCall,
+        }
+    }
+}
+
+pub fn run(args: ScanArgs, config: Option<&Path>) -> anyhow::Result<i32> {
+    let guard = Guard::from_config_file(config)?;
+    let source = Source::from(args.source);
+    if args.jsonl {
+        let stdin = std::io::stdin().lock();
+        let stdout = std::io::stdout().lock();
+        scan_stream(&guard, source, stdin, stdout)?;
+        return Ok(super::exit::OK);
+    }
+    let text = match (&args.text, &args.file) {
+        (Some(t), _) => t.clone(),
+        (None, Some(path)) => read_utf8(path)?,
+        (None, None) => anyhow::bail!("nothing to scan: give TEXT, --file PATH or --jsonl"),
+    };
+    let req = ScanRequest::new(text, source);
+    let (verdict, us) = match timed_scan(&guard, &req) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("aimds: {e}");
+            return Ok(super::exit::USAGE);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => writeln!(out, "{}", verdict_json(&verdict, us))?,
+        Format::Text => write_text(&mut out, &req.text, &verdict, us)?,
+    }
+    Ok(if verdict.flagged { super::exit::FLAGGED } else { super::exit::OK })
+}
+
+fn read_utf8(path: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::Error::new(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{} is not valid UTF-8 (first bad byte at offset {})", path.display(), e.utf8_error().valid_up_to()),
+        ))
+    })
+}
+
+fn timed_scan(guard: &Guard, req: &ScanRequest) -> Result<(Verdict, f64), crate::DetectorError> {
+    let start = Instant::now();
+    let verdict = guard.scan(req)?;
+    Ok((verdict, start.elapsed().as_secs_f64() * 1e6))
+}
+
+/// The verdict as the JSON users see: the verdict's fields plus `score` (= risk) and `us`
+/// (microseconds spent inside the scan).
+pub fn verdict_json(verdict: &Verdict, us: f64) -> Value {
+    let mut v = serde_json::to_value(verdict).unwrap_or_else(|e| json!({ "error": e.to_string() }));
+    if let Value::Object(map) = &mut v {
+        map.insert("score".into(), json!(verdict.risk));
+        map.insert("us".into(), json!((us * 10.0).round() / 10.0));
+    }
+    v
+}
+
+fn write_text(out: &mut impl Write, text: &str, v: &Verdict, us: f64) -> std::io::Result<()> {
+    let cats: Vec<&str> = v.categories.iter().map(|c| c.as_str()).collect();
+    writeln!(
+        out,
+        "{} risk={:.2} [{}] {} ({:.0} µs)",
+        v.action.as_str().to_uppercase(),
+        v.risk,
+        cats.join(", "),
+        v.reason,
+        us
+    )?;
+    for f in &v.findings {
+        let quoted = text.get(f.span.start..f.span.end).unwrap_or("");
+        let quoted: String = quoted.chars().take(80).collect();
+        writeln!(
+            out,
+            "  {:<18} {:<40} {:>5.2} {}..{} {:?}",
+            f.category.as_str(),
+            f.rule_id,
+            f.confidence,
+            f.span.start,
+            f.span.end,
+            quoted
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LineRequest {
+    text: String,
+    #[serde(default)]
+    source: Option<Source>,
+    #[serde(default)]
+    session_id: Option<String>,
+    #[serde(default)]
+    meta: serde_json::Map<String, Value>,
+}
+
+/// Scan a JSONL stream: exactly one output line per input line, in order, in constant
+/// memory (one line at a time; an overlong line is skipped, not buffered).
+pub fn scan_stream(guard: &Guard, default_source: Source, mut input: impl BufRead, mut output: impl Write) -> anyhow::Result<()> {
+    // JSON escaping can inflate text up to 6x (\u0000); allow for it plus the envelope.
+    let max_line = guard.config().detector.max_input_bytes.saturating_mul(6).saturating_add(64 * 1024);
+    let mut buf = Vec::new();
+    let mut line_no = 0usize;
+    loop {
+        buf.clear();
+        let status = read_bounded_line(&mut input, &mut buf, max_line)?;
+        if status == LineStatus::Eof {
+            break;
+        }
+        line_no += 1;
+        let answer = match status {
+            LineStatus::TooLong => json!({ "error": format!("line {line_no}: longer than {max_line} bytes") }),
+            _ => answer_line(guard, default_source, &buf, line_no),
+        };
+        serde_json::to_writer(&mut output, &answer)?;
+        output.write_all(b"\n")?;
+        output.flush()?;
+    }
+    Ok(())
+}
+
+fn answer_line(guard: &Guard, default_source: Source, raw: &[u8], line_no: usize) -> Value {
+    let line = match std::str::from_utf8(raw) {
+        Ok(l) => l.trim_end_matches(['\n', '\r']),
+        Err(e) => return json!({ "error": format!("line {line_no}: not valid UTF-8 at byte {}", e.valid_up_to()) }),
+    };
+    let req: LineRequest = match serde_json::from_str(line) {
+        Ok(r) => r,
+        Err(e) => return json!({ "error": format!("line {line_no}: {e}") }),
+    };
+    let req = ScanRequest {
+        text: req.text,
+        source: req.source.unwrap_or(default_source),
+        session_id: req.session_id,
+        meta: req.meta,
+    };
+    match timed_scan(guard, &req) {
+        Ok((verdict, us)) => verdict_json(&verdict, us),
+        Err(e) => json!({ "error": format!("line {line_no}: {e}") }),
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum LineStatus {
+    Line,
+    TooLong,
+    Eof,
+}
+
+/// Read one line (through `\n` or EOF) into `buf`, keeping at most `max` bytes; the rest of
+/// an overlong line is consumed and dropped.
+fn read_bounded_line(input: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> std::io::Result<LineStatus> {
+    let mut read_any = false;
+    let mut too_long = false;
+    loop {
+        let chunk = match input.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        read_any = true;
+        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        if !too_long {
+            if buf.len() + take > max {
+                too_long = true;
+                buf.clear();
+            } else {
+                buf.extend_from_slice(&chunk[..take]);
+            }
+        }
+        input.consume(take);
+        if done {
+            break;
+        }
+    }
+    Ok(match (read_any, too_long) {
+        (false, _) => LineStatus::Eof,
+        (true, true) => LineStatus::TooLong,
+        (true, false) => LineStatus::Line,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_lines() {
+        let data = b"short\nthis one is far too long\nok\nlast-no-newline";
+        let mut input = std::io::BufReader::with_capacity(4, &data[..]);
+        let mut buf = Vec::new();
+        let mut seen = Vec::new();
+        loop {
+            buf.clear();
+            let s = read_bounded_line(&mut input, &mut buf, 10).unwrap();
+            if s == LineStatus::Eof {
+                break;
+            }
+            seen.push((s, String::from_utf8_lossy(&buf).into_owned()));
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (LineStatus::Line, "short\n".into()),
+                (LineStatus::TooLong, String::new()),
+                (LineStatus::Line, "ok\n".into()),
+                (LineStatus::TooLong, String::new()),
+            ]
+        );
+    }
+}

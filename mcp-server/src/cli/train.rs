@@ -1,0 +1,145 @@
+//! `aimds train`: fit the classifier on labelled JSONL and write its weights.
+//!
+//! Training is deterministic (fixed seed, stable order). The attack class is manipulation
+//! only: content-moderation rows and rows whose "attack" is containing PII are left out.
+//! Rows that share a template (garak's `subcategory`) share one group, and every group's
+//! weight grows with the square root of its size, so one template expanded 250 times
+//! does not drown out everything else. Groups, not rows, are held back for validation,
+//! so the validation score is measured on templates the model never saw.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use aimds_agents::detector::Detector;
+use aimds_agents::detector::classifier::{self, Example, TrainOptions};
+use aimds_agents::detector::normalize::Normalized;
+use anyhow::Context;
+use indicatif::ProgressBar;
+
+use super::corpus::{self, CONTENT_MODERATION, Corpus, PII_CATEGORIES};
+use super::eval;
+use crate::{Guard, Source, SwarmConfig};
+
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// Labelled JSONL files (fields `text`, `label`, `category`, optional `subcategory`).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Where to write the weights (e.g. skills/classifier/model.bin). Required unless --loso.
+    #[arg(long, value_name = "PATH", required_unless_present = "loso")]
+    pub out: Option<PathBuf>,
+    /// Hash buckets = 2^BITS (the weights file is 2^BITS bytes).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u8).range(12..=22))]
+    pub dim_bits: u8,
+    #[arg(long, default_value_t = 8)]
+    pub epochs: usize,
+    /// Share of template groups held back for validation.
+    #[arg(long, default_value_t = 0.1)]
+    pub holdout: f32,
+    #[arg(long, default_value_t = 0x5eed_a1d5)]
+    pub seed: u64,
+    /// Leave-one-source-out: for each file, train on the others and evaluate the whole
+    /// detector (rules + that classifier) on it. Writes nothing.
+    #[arg(long)]
+    pub loso: bool,
+}
+
+/// Turn corpus rows into training examples (normalised like the detector sees them).
+pub fn examples<'a>(corpora: impl IntoIterator<Item = &'a Corpus>) -> Vec<Example> {
+    let mut out = Vec::new();
+    for c in corpora {
+        let mut sizes: HashMap<String, usize> = HashMap::new();
+        let mut rows = Vec::new();
+        for (i, r) in c.rows.iter().enumerate() {
+            let cat = r.category.as_str();
+            if CONTENT_MODERATION.contains(&cat) || PII_CATEGORIES.contains(&cat) {
+                continue;
+            }
+            let group = match (&r.subcategory, r.is_attack()) {
+                (Some(sub), _) if !sub.is_empty() => format!("{}:{}", c.name, sub),
+                _ => format!("{}:row{}", c.name, i),
+            };
+            *sizes.entry(group.clone()).or_default() += 1;
+            rows.push((r, group));
+        }
+        for (r, group) in rows {
+            let n = sizes.get(&group).copied().unwrap_or(1).max(1);
+            out.push(Example {
+                text: Normalized::new(&r.text).text,
+                attack: r.is_attack(),
+                weight: 1.0 / (n as f32).sqrt(),
+                group,
+            });
+        }
+    }
+    out
+}
+
+fn options(args: &TrainArgs, holdout: f32) -> TrainOptions {
+    TrainOptions {
+        dim_bits: args.dim_bits,
+        epochs: args.epochs,
+        seed: args.seed,
+        holdout,
+        ..TrainOptions::default()
+    }
+}
+
+pub fn run(args: TrainArgs, config: Option<&Path>) -> anyhow::Result<i32> {
+    let corpora = args.files.iter().map(|p| corpus::read(p)).collect::<anyhow::Result<Vec<_>>>()?;
+    if args.loso {
+        return loso(&args, &corpora, config);
+    }
+    let out = args.out.as_ref().context("--out is required")?;
+    let ex = examples(&corpora);
+    let attacks = ex.iter().filter(|e| e.attack).count();
+    eprintln!("training on {} texts ({} attack, {} benign) from {} files", ex.len(), attacks, ex.len() - attacks, corpora.len());
+    let (model, v) = classifier::train(&ex, &options(&args, args.holdout), |round, epoch, loss| {
+        eprintln!("  round {round} epoch {epoch}: loss {loss:.4}");
+    });
+    println!(
+        "held-back validation ({} attack, {} benign texts from unseen groups): TPR {:.1}%  FPR {:.1}%  AUC {:.4}",
+        v.attacks,
+        v.benign,
+        v.tpr * 100.0,
+        v.fpr * 100.0,
+        v.auc
+    );
+    // The shipped weights are trained on everything once validation has been reported.
+    let model = if args.holdout > 0.0 {
+        eprintln!("retraining on all groups for the shipped weights");
+        classifier::train(&ex, &options(&args, 0.0), |round, epoch, loss| {
+            eprintln!("  round {round} epoch {epoch}: loss {loss:.4}");
+        })
+        .0
+    } else {
+        model
+    };
+    let bytes = model.to_bytes();
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+    println!("wrote {} ({} bytes)", out.display(), bytes.len());
+    Ok(super::exit::OK)
+}
+
+fn loso(args: &TrainArgs, corpora: &[Corpus], config: Option<&Path>) -> anyhow::Result<i32> {
+    let config = match config {
+        Some(p) => SwarmConfig::from_file(p)?,
+        None => SwarmConfig::default(),
+    };
+    println!("leave-one-source-out: classifier trained without the file, whole detector evaluated on it");
+    println!("{:<28} {:>7} {:>7} {:>7} {:>7}", "held-out file", "attacks", "TPR", "benign", "FPR");
+    for (i, held) in corpora.iter().enumerate() {
+        let rest: Vec<&Corpus> = corpora.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| c).collect();
+        let ex = examples(rest);
+        let (model, _) = classifier::train(&ex, &options(args, 0.0), |_, _, _| {});
+        let detector = Detector::new(&config)?.with_classifier(Some(model));
+        let guard = Guard::with_detector(config.clone(), detector);
+        let s = eval::score_rows(&guard, &held.rows, Source::User, false, None, &ProgressBar::hidden());
+        let pct = |x: f64| if x.is_nan() { "-".to_string() } else { format!("{:.1}%", x * 100.0) };
+        println!("{:<28} {:>7} {:>7} {:>7} {:>7}", held.name, s.attacks, pct(s.tpr()), s.benign, pct(s.fpr()));
+    }
+    Ok(super::exit::OK)
+}
