@@ -11,7 +11,11 @@ three other kinds of ordinary text, with provenance on every row:
     "Delete the selected files?" that must not look like attacks);
   * Debian package documentation (/usr/share/doc/*/README*, plain or .gz): prose and tool
     output-like text (changelog lines, option tables);
-  * Python standard-library docstrings (this interpreter's Lib/*.py): technical prose.
+  * Python standard-library docstrings (this interpreter's Lib/*.py): technical prose;
+  * fortune cookies (Debian packages `fortunes` and `fortunes-min`, /usr/share/games/fortunes):
+    everyday English prose, quotes, jokes and dialogue: ordinary text that talks to "you",
+    tells stories and gives orders, the register role-play jailbreaks are written in.
+    Install them first: `apt-get install -y fortunes fortunes-min`.
 
 Deterministic for a given machine image: files are walked in sorted order and sampled by a
 hash of their path, never at random. Output: JSONL on stdout (text, label=benign, category,
@@ -40,13 +44,16 @@ def keep(path: str, share: int) -> bool:
     return int(hashlib.sha256(path.encode()).hexdigest()[:8], 16) % 100 < share
 
 
-def emit(text: str, category: str, source: str) -> None:
-    """One row; `subcategory` = the file it came from, so `aimds train` weights each file as a
-    group (square root of its size) rather than each line."""
+def emit(text: str, category: str, source: str, grouped: bool = True) -> None:
+    """One row. Grouped rows get `subcategory` = the file they came from, so `aimds train`
+    weights the file as a group (square root of its size): UI strings of one catalog or
+    paragraphs of one README are correlated. Independent texts (fortunes) stand alone."""
     text = text.strip()
     if len(text) < 20:
         return
-    row = {"text": text, "label": "benign", "category": category, "source": source, "subcategory": source}
+    row = {"text": text, "label": "benign", "category": category, "source": source}
+    if grouped:
+        row["subcategory"] = source
     print(json.dumps(row, ensure_ascii=False))
 
 
@@ -141,7 +148,28 @@ def docstrings() -> None:
                         break
 
 
+def fortunes() -> None:
+    root = "/usr/share/games/fortunes"
+    if not os.path.isdir(root):
+        print("benign_supplement: /usr/share/games/fortunes missing (apt-get install fortunes fortunes-min)",
+              file=sys.stderr)
+        return
+    for name in sorted(os.listdir(root)):
+        path = os.path.join(root, name)
+        if not os.path.isfile(path) or "." in name:
+            continue  # skip the .dat indexes and .u8 links
+        try:
+            text = open(path, encoding="utf-8", errors="strict").read()
+        except Exception:
+            continue
+        for entry in re.split(r"\n%\n", text):
+            entry = entry.strip()
+            if 40 <= len(entry) <= 1500 and keep(f"{path}:{entry[:64]}", 60):
+                emit(entry, "benign_chat", f"debian:{path}", grouped=False)
+
+
 if __name__ == "__main__":
+    fortunes()
     catalogs()
     docs()
     docstrings()

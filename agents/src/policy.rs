@@ -14,10 +14,8 @@ pub fn decide(detection: &Detection, source: Source, policy: &SourcePolicy) -> (
     let mut reasons: Vec<String> = Vec::new();
     if detection.risk >= policy.threshold {
         action = policy.action;
-        if let Some(b) = policy.block_at {
-            if detection.risk >= b {
-                action = Action::Block;
-            }
+        if policy.block_at.is_some_and(|b| detection.risk >= b) {
+            action = Action::Block;
         }
         let cats: Vec<&str> = detection
             .categories()

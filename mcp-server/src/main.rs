@@ -6,9 +6,7 @@ fn main() {
     // Logs go to stderr: stdout carries verdicts (and, for `aimds mcp`, the protocol).
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("AIMDS_LOG").unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("AIMDS_LOG").unwrap_or_else(|_| "warn".into()))
         .init();
     let cli = Cli::parse();
     let code = match cli::run(cli) {

@@ -14,10 +14,7 @@ use crate::types::{Action, Source};
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{file}:{line}:{column}: {message}")]
     Parse {
         file: String,
@@ -45,7 +42,10 @@ impl Default for SwarmConfig {
         SwarmConfig {
             version: 1,
             detector: DetectorConfig::default(),
-            policy: Source::ALL.into_iter().map(|s| (s, SourcePolicy::default_for(s))).collect(),
+            policy: Source::ALL
+                .into_iter()
+                .map(|s| (s, SourcePolicy::default_for(s)))
+                .collect(),
         }
     }
 }
@@ -65,6 +65,10 @@ pub struct DetectorConfig {
     pub decode: DecodeConfig,
     /// Weight of the learned classifier in the risk score (0 disables it).
     pub classifier_weight: f32,
+    /// Classifier probability that counts as risk 0.5 on its own. Above 0.5 makes the
+    /// classifier more conservative on text unlike anything it was trained on (its raw
+    /// probabilities run high there); rules and the classifier still add up.
+    pub classifier_threshold: f32,
 }
 
 impl Default for DetectorConfig {
@@ -75,6 +79,7 @@ impl Default for DetectorConfig {
             disabled_skills: Vec::new(),
             decode: DecodeConfig::default(),
             classifier_weight: 1.0,
+            classifier_threshold: 0.8,
         }
     }
 }
@@ -177,7 +182,10 @@ impl SwarmConfig {
 
     /// The policy for a source.
     pub fn policy_for(&self, source: Source) -> SourcePolicy {
-        self.policy.get(&source).cloned().unwrap_or_else(|| SourcePolicy::default_for(source))
+        self.policy
+            .get(&source)
+            .cloned()
+            .unwrap_or_else(|| SourcePolicy::default_for(source))
     }
 
     fn validate(&self, file: &str) -> Result<(), ConfigError> {
@@ -186,7 +194,10 @@ impl SwarmConfig {
             message,
         };
         if self.version != 1 {
-            return Err(invalid(format!("version {} is not supported (expected 1)", self.version)));
+            return Err(invalid(format!(
+                "version {} is not supported (expected 1)",
+                self.version
+            )));
         }
         for (source, p) in &self.policy {
             let in_unit = |x: f32| (0.0..=1.0).contains(&x);
@@ -196,13 +207,13 @@ impl SwarmConfig {
                     p.threshold
                 )));
             }
-            if let Some(b) = p.block_at {
-                if !in_unit(b) || b < p.threshold {
-                    return Err(invalid(format!(
-                        "policy.{source}.block_at = {b} must lie in threshold..1 (threshold is {})",
-                        p.threshold
-                    )));
-                }
+            if let Some(b) = p.block_at
+                && (!in_unit(b) || b < p.threshold)
+            {
+                return Err(invalid(format!(
+                    "policy.{source}.block_at = {b} must lie in threshold..1 (threshold is {})",
+                    p.threshold
+                )));
             }
         }
         let d = &self.detector;
@@ -216,6 +227,12 @@ impl SwarmConfig {
             return Err(invalid(format!(
                 "detector.decode.max_depth = {} is above the limit of 8",
                 d.decode.max_depth
+            )));
+        }
+        if !(0.01..=0.99).contains(&d.classifier_threshold) {
+            return Err(invalid(format!(
+                "detector.classifier_threshold = {} must be between 0.01 and 0.99",
+                d.classifier_threshold
             )));
         }
         if !(0.0..=4.0).contains(&d.classifier_weight) {
@@ -249,11 +266,7 @@ mod tests {
 
     #[test]
     fn bad_threshold_is_rejected() {
-        let err = SwarmConfig::from_yaml(
-            "policy:\n  user: { threshold: 1.5, action: block }\n",
-            "y.yaml",
-        )
-        .unwrap_err();
+        let err = SwarmConfig::from_yaml("policy:\n  user: { threshold: 1.5, action: block }\n", "y.yaml").unwrap_err();
         assert!(err.to_string().contains("policy.user.threshold"), "{err}");
     }
 
@@ -267,6 +280,9 @@ mod tests {
     fn partial_policy_keeps_defaults() {
         let cfg = SwarmConfig::from_yaml("policy:\n  user: { threshold: 0.7, action: escalate }\n", "p").unwrap();
         assert_eq!(cfg.policy_for(Source::User).action, Action::Escalate);
-        assert_eq!(cfg.policy_for(Source::ToolOutput), SourcePolicy::default_for(Source::ToolOutput));
+        assert_eq!(
+            cfg.policy_for(Source::ToolOutput),
+            SourcePolicy::default_for(Source::ToolOutput)
+        );
     }
 }

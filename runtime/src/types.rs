@@ -59,12 +59,9 @@ impl fmt::Display for Source {
 impl FromStr for Source {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Source::ALL
-            .into_iter()
-            .find(|src| src.as_str() == s)
-            .ok_or_else(|| {
-                format!("unknown source {s:?}: expected one of user, tool_output, document, model_output, tool_call")
-            })
+        Source::ALL.into_iter().find(|src| src.as_str() == s).ok_or_else(|| {
+            format!("unknown source {s:?}: expected one of user, tool_output, document, model_output, tool_call")
+        })
     }
 }
 

@@ -441,11 +441,15 @@ fn window_texts(text: &str) -> Vec<&str> {
         .collect()
 }
 
-struct Instance {
+/// A benign window with its features, label and weight, owned.
+struct Owned {
     features: Vec<(u32, f32)>,
     y: f32,
     weight: f32,
 }
+
+/// One training instance of a round: borrowed features, label, weight.
+type Instance<'a> = (&'a [(u32, f32)], f32, f32);
 
 fn logit(w: &[f32], bias: f32, x: &[(u32, f32)]) -> f32 {
     bias + x
@@ -467,13 +471,13 @@ pub fn train(
 
     // Benign texts contribute every window (each must stay below threshold); attacks
     // contribute their whole text first, then their best window once a model exists.
-    let benign: Vec<Instance> = train_set
+    let benign: Vec<Owned> = train_set
         .iter()
         .filter(|e| !e.attack)
         .flat_map(|e| {
             let parts = window_texts(&e.text);
             let w = e.weight / parts.len().max(1) as f32;
-            parts.into_iter().map(move |t| Instance {
+            parts.into_iter().map(move |t| Owned {
                 features: sparse_features(t, opts.dim_bits),
                 y: 0.0,
                 weight: w,
@@ -508,8 +512,8 @@ pub fn train(
     let mut bias = 0.0f32;
     let mut rng = Rng(opts.seed);
     for round in 0..=opts.mil_rounds {
-        let mut instances: Vec<(&[(u32, f32)], f32, f32)> =
-            benign.iter().map(|i| (i.features.as_slice(), i.y, i.weight)).collect();
+        // (features, label, weight)
+        let mut instances: Vec<Instance<'_>> = benign.iter().map(|i| (i.features.as_slice(), i.y, i.weight)).collect();
         for (k, e) in attacks.iter().enumerate() {
             let feats: &[(u32, f32)] = if round == 0 {
                 &attack_whole[k]

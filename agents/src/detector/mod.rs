@@ -185,17 +185,17 @@ impl Detector {
         }
 
         let p_classifier = classifier.map(|c| c.0);
-        if let Some((p, span)) = classifier {
-            if p >= 0.5 {
-                findings.push(Finding {
-                    category: Category::PromptInjection,
-                    rule_id: "classifier".into(),
-                    span,
-                    severity: if p >= 0.9 { Severity::High } else { Severity::Medium },
-                    confidence: p,
-                    evidence: format!("classifier p={p:.2}: {}", excerpt(text, span)),
-                });
-            }
+        if let Some((p, span)) = classifier
+            && p >= 0.5
+        {
+            findings.push(Finding {
+                category: Category::PromptInjection,
+                rule_id: "classifier".into(),
+                span,
+                severity: if p >= 0.9 { Severity::High } else { Severity::Medium },
+                confidence: p,
+                evidence: format!("classifier p={p:.2}: {}", excerpt(text, span)),
+            });
         }
         let risk = risk::combine(&findings, p_classifier, self.config.classifier_weight);
         findings.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(b.severity.cmp(&a.severity)));
@@ -246,7 +246,17 @@ impl Detector {
         let model = self.classifier.as_ref()?;
         let best = model.best_window(&norm.text);
         let span = at.unwrap_or_else(|| norm.to_original(best.start, best.end));
-        Some((best.probability, span))
+        Some((self.calibrate(best.probability), span))
+    }
+
+    /// Shift the classifier's probability so that `classifier_threshold` maps to 0.5.
+    fn calibrate(&self, p: f32) -> f32 {
+        let logit = |x: f32| {
+            let x = x.clamp(1e-6, 1.0 - 1e-6);
+            (x / (1.0 - x)).ln()
+        };
+        let shifted = logit(p) - logit(self.config.classifier_threshold);
+        1.0 / (1.0 + (-shifted).exp())
     }
 
     /// Invisible characters: reported as obfuscation, and Unicode-tag payloads (ASCII
@@ -305,17 +315,17 @@ impl Detector {
         let norm = Normalized::new(payload);
         let mut inner = Vec::new();
         let cls = self.scan_layer(payload, &norm, Some(span), hits, &mut inner);
-        if let Some((p, _)) = cls {
-            if p >= 0.5 {
-                inner.push(Finding {
-                    category: Category::PromptInjection,
-                    rule_id: "classifier".into(),
-                    span,
-                    severity: Severity::Medium,
-                    confidence: p,
-                    evidence: truncate(payload, EVIDENCE_BYTES).to_string(),
-                });
-            }
+        if let Some((p, _)) = cls
+            && p >= 0.5
+        {
+            inner.push(Finding {
+                category: Category::PromptInjection,
+                rule_id: "classifier".into(),
+                span,
+                severity: Severity::Medium,
+                confidence: p,
+                evidence: truncate(payload, EVIDENCE_BYTES).to_string(),
+            });
         }
         let strongest = inner
             .iter()

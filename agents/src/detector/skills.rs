@@ -1,11 +1,30 @@
-//! Skills: folders of SKILL.md + rules.yaml (+ assets) that the detector compiles. (stub)
-use std::collections::BTreeMap;
+//! Skills: folders of SKILL.md + rules.yaml (+ assets) that the detector compiles.
+//!
+//! A skill folder holds `SKILL.md` (YAML front matter `name`, `description`, `category`, `version`,
+//! then Markdown for humans and agent hosts), `rules.yaml` and optional `rules-*.yaml`, and any other
+//! files as assets (e.g. classifier weights). The skills shipped with AIMDS are compiled into the
+//! binary by `build.rs` ([`SkillSet::embedded`]); user skills load from a folder at run time
+//! ([`SkillSet::from_dir`]). Every bad rule fails the load with `file:line: reason`, the line being
+//! the rule's `id:` line, so a typo in a rule never silently disables it.
+//!
+//! Regexes are not compiled here: [`super::rules::RuleSet::compile`] compiles them once, in sets,
+//! and reports an invalid one with the same `file:line` (compiling each regex twice would double
+//! the start-up cost that every hook invocation pays).
+
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use aimds_runtime::{Category, Severity};
 use serde::{Deserialize, Serialize};
 
 use super::validate::Validator;
+
+include!(concat!(env!("OUT_DIR"), "/embedded_skills.rs"));
+
+/// Run-time skill folders are untrusted input: bound what one load may read.
+pub const MAX_SKILL_FILE_BYTES: u64 = 16 << 20;
+/// Most files (all skills together) one [`SkillSet::from_dir`] reads.
+pub const MAX_SKILL_FILES: usize = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SkillError {
@@ -29,7 +48,10 @@ pub enum Target {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pattern { Literal(String), Regex(String) }
+pub enum Pattern {
+    Literal(String),
+    Regex(String),
+}
 
 #[derive(Debug, Clone)]
 pub struct RuleDef {
@@ -47,6 +69,13 @@ pub struct RuleDef {
     pub line: usize,
 }
 
+impl RuleDef {
+    /// The rule's own confidence, or its severity's prior when it states none.
+    pub fn effective_confidence(&self) -> f32 {
+        self.confidence.unwrap_or_else(|| self.severity.weight())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Skill {
     pub name: String,
@@ -59,15 +88,595 @@ pub struct Skill {
     pub assets: BTreeMap<String, Vec<u8>>,
 }
 
+/// One line of `aimds skills list`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkillSummary {
+    pub name: String,
+    pub category: String,
+    pub version: String,
+    pub description: String,
+    pub rules: usize,
+    pub origin: String,
+}
+
 #[derive(Debug, Clone, Default)]
-pub struct SkillSet { pub skills: Vec<Skill> }
+pub struct SkillSet {
+    pub skills: Vec<Skill>,
+}
 
 impl SkillSet {
-    pub fn embedded() -> Result<SkillSet, SkillError> { Ok(SkillSet::default()) }
-    pub fn from_dir(_dir: &Path) -> Result<SkillSet, SkillError> { Ok(SkillSet::default()) }
-    pub fn without(&mut self, names: &[String]) { self.skills.retain(|s| !names.contains(&s.name)); }
-    pub fn rules(&self) -> impl Iterator<Item = &RuleDef> { self.skills.iter().flat_map(|s| s.rules.iter()) }
+    /// The skills compiled into the binary from the workspace's `skills/` folder.
+    pub fn embedded() -> Result<SkillSet, SkillError> {
+        let mut folders: BTreeMap<&str, Vec<(&str, &[u8])>> = BTreeMap::new();
+        for &(skill, file, bytes) in EMBEDDED {
+            folders.entry(skill).or_default().push((file, bytes));
+        }
+        let mut set = SkillSet::default();
+        for (name, files) in folders {
+            let origin = format!("skills/{name}");
+            let owned: Vec<(String, Vec<u8>)> = files.into_iter().map(|(f, b)| (f.to_owned(), b.to_vec())).collect();
+            set.push(load_skill(name, &origin, owned)?)?;
+        }
+        Ok(set)
+    }
+
+    /// Every skill folder (a subfolder holding SKILL.md) under `dir`. Dotfiles are skipped.
+    pub fn from_dir(dir: &Path) -> Result<SkillSet, SkillError> {
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| SkillError::Io { path, source }
+        };
+        let mut skill_dirs = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+            let entry = entry.map_err(io(dir))?;
+            let path = entry.path();
+            if hidden(&path) || !path.is_dir() {
+                continue;
+            }
+            skill_dirs.push(path);
+        }
+        skill_dirs.sort();
+
+        let mut set = SkillSet::default();
+        let mut total_files = 0usize;
+        for skill_dir in skill_dirs {
+            let name = dir_name(&skill_dir)?;
+            let mut paths = Vec::new();
+            for entry in std::fs::read_dir(&skill_dir).map_err(io(&skill_dir))? {
+                let path = entry.map_err(io(&skill_dir))?.path();
+                if hidden(&path) || !path.is_file() {
+                    continue;
+                }
+                total_files += 1;
+                if total_files > MAX_SKILL_FILES {
+                    return Err(SkillError::Skill {
+                        file: dir.display().to_string(),
+                        reason: format!("more than {MAX_SKILL_FILES} skill files; refusing to load"),
+                    });
+                }
+                paths.push(path);
+            }
+            paths.sort();
+            let mut files = Vec::with_capacity(paths.len());
+            for path in paths {
+                let len = std::fs::metadata(&path).map_err(io(&path))?.len();
+                if len > MAX_SKILL_FILE_BYTES {
+                    return Err(SkillError::Skill {
+                        file: path.display().to_string(),
+                        reason: format!("file is {len} bytes, over the {MAX_SKILL_FILE_BYTES}-byte limit"),
+                    });
+                }
+                let bytes = std::fs::read(&path).map_err(io(&path))?;
+                let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+                files.push((file_name, bytes));
+            }
+            set.push(load_skill(&name, &skill_dir.display().to_string(), files)?)?;
+        }
+        Ok(set)
+    }
+
+    /// Adds a skill, refusing a second skill of the same name or a rule id another skill already uses.
+    pub fn push(&mut self, skill: Skill) -> Result<(), SkillError> {
+        if let Some(other) = self.skills.iter().find(|s| s.name == skill.name) {
+            return Err(SkillError::Skill {
+                file: skill.origin.clone(),
+                reason: format!("skill name {:?} is already loaded from {}", skill.name, other.origin),
+            });
+        }
+        let known: HashMap<&str, &RuleDef> = self.rules().map(|r| (r.id.as_str(), r)).collect();
+        for rule in &skill.rules {
+            if let Some(first) = known.get(rule.id.as_str()) {
+                return Err(duplicate_id(rule, first));
+            }
+        }
+        self.skills.push(skill);
+        Ok(())
+    }
+
+    /// Merges another set in (e.g. user skills over the embedded ones); same checks as [`SkillSet::push`].
+    pub fn extend(&mut self, other: SkillSet) -> Result<(), SkillError> {
+        for skill in other.skills {
+            self.push(skill)?;
+        }
+        Ok(())
+    }
+
+    pub fn without(&mut self, names: &[String]) {
+        self.skills.retain(|s| !names.contains(&s.name));
+    }
+    pub fn rules(&self) -> impl Iterator<Item = &RuleDef> {
+        self.skills.iter().flat_map(|s| s.rules.iter())
+    }
     pub fn asset(&self, skill: &str, name: &str) -> Option<&[u8]> {
-        self.skills.iter().find(|s| s.name == skill).and_then(|s| s.assets.get(name)).map(|v| v.as_slice())
+        self.skills
+            .iter()
+            .find(|s| s.name == skill)
+            .and_then(|s| s.assets.get(name))
+            .map(|v| v.as_slice())
+    }
+
+    /// Name, category, version, description and rule count of every skill, in load order.
+    pub fn summary(&self) -> Vec<SkillSummary> {
+        self.skills
+            .iter()
+            .map(|s| SkillSummary {
+                name: s.name.clone(),
+                category: s.category.clone(),
+                version: s.version.clone(),
+                description: s.description.clone(),
+                rules: s.rules.len(),
+                origin: s.origin.clone(),
+            })
+            .collect()
+    }
+}
+
+fn hidden(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_none_or(|n| n.starts_with('.'))
+}
+
+fn dir_name(path: &Path) -> Result<String, SkillError> {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_owned)
+        .ok_or_else(|| SkillError::Skill {
+            file: path.display().to_string(),
+            reason: "skill folder name is not UTF-8".into(),
+        })
+}
+
+fn duplicate_id(rule: &RuleDef, first: &RuleDef) -> SkillError {
+    SkillError::Rule {
+        file: rule.file.clone(),
+        line: rule.line,
+        reason: format!(
+            "duplicate rule id {:?} (first defined at {}:{})",
+            rule.id, first.file, first.line
+        ),
+    }
+}
+
+fn is_rules_file(name: &str) -> bool {
+    name == "rules.yaml" || (name.starts_with("rules-") && name.ends_with(".yaml"))
+}
+
+/// Builds one skill from its folder's files (name → bytes). `origin` prefixes file names in errors.
+fn load_skill(name: &str, origin: &str, files: Vec<(String, Vec<u8>)>) -> Result<Skill, SkillError> {
+    let mut skill_md = None;
+    let mut rule_files = Vec::new();
+    let mut assets = BTreeMap::new();
+    for (file, bytes) in files {
+        if file == "SKILL.md" {
+            skill_md = Some(bytes);
+        } else if is_rules_file(&file) {
+            rule_files.push((file, bytes));
+        } else {
+            assets.insert(file, bytes);
+        }
+    }
+    let md_path = format!("{origin}/SKILL.md");
+    let skill_md = skill_md.ok_or_else(|| SkillError::Skill {
+        file: md_path.clone(),
+        reason: "missing: every skill folder needs a SKILL.md".into(),
+    })?;
+    let skill_md = String::from_utf8(skill_md).map_err(|_| SkillError::Skill {
+        file: md_path.clone(),
+        reason: "not valid UTF-8".into(),
+    })?;
+    let front = parse_front_matter(&skill_md, &md_path)?;
+    if front.name != name {
+        return Err(SkillError::Skill {
+            file: md_path,
+            reason: format!("front matter name {:?} must equal the folder name {name:?}", front.name),
+        });
+    }
+
+    rule_files.sort();
+    let mut rules: Vec<RuleDef> = Vec::new();
+    for (file, bytes) in rule_files {
+        let path = format!("{origin}/{file}");
+        let text = String::from_utf8(bytes).map_err(|_| SkillError::Skill {
+            file: path.clone(),
+            reason: "not valid UTF-8".into(),
+        })?;
+        for rule in parse_rules(&text, &path)? {
+            if let Some(first) = rules.iter().find(|r| r.id == rule.id) {
+                return Err(duplicate_id(&rule, first));
+            }
+            rules.push(rule);
+        }
+    }
+
+    Ok(Skill {
+        name: front.name,
+        description: front.description,
+        category: front.category,
+        version: front.version,
+        skill_md,
+        origin: origin.to_owned(),
+        rules,
+        assets,
+    })
+}
+
+/// Front matter of SKILL.md. Unknown keys are allowed: agent hosts define their own (e.g. `license`,
+/// `allowed-tools`) and a SKILL.md is shared with them.
+#[derive(Deserialize)]
+struct FrontMatter {
+    name: String,
+    description: String,
+    category: String,
+    version: String,
+}
+
+fn parse_front_matter(md: &str, file: &str) -> Result<FrontMatter, SkillError> {
+    let err = |reason: String| SkillError::Skill {
+        file: file.to_owned(),
+        reason,
+    };
+    let body = md.strip_prefix('\u{feff}').unwrap_or(md);
+    let mut lines = body.split_inclusive('\n');
+    if lines.next().map(str::trim_end) != Some("---") {
+        return Err(err("must start with a `---` line opening the YAML front matter".into()));
+    }
+    let mut yaml = String::new();
+    let mut closed = false;
+    for line in lines {
+        if line.trim_end() == "---" {
+            closed = true;
+            break;
+        }
+        yaml.push_str(line);
+    }
+    if !closed {
+        return Err(err("front matter is not closed by a `---` line".into()));
+    }
+    let front: FrontMatter = serde_norway::from_str(&yaml).map_err(|e| {
+        err(format!(
+            "bad front matter (name, description, category, version are required strings): {e}"
+        ))
+    })?;
+    for (key, value) in [
+        ("name", &front.name),
+        ("description", &front.description),
+        ("category", &front.category),
+        ("version", &front.version),
+    ] {
+        if value.trim().is_empty() {
+            return Err(err(format!("front matter `{key}` is empty")));
+        }
+    }
+    Ok(front)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    rules: Vec<RawRule>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: String,
+    category: Category,
+    severity: Severity,
+    #[serde(default)]
+    regex: Option<String>,
+    #[serde(default)]
+    literal: Option<String>,
+    #[serde(default)]
+    target: Target,
+    #[serde(default)]
+    validate: Option<Validator>,
+    #[serde(default)]
+    confidence: Option<f32>,
+    #[serde(default)]
+    notes: String,
+    #[serde(default)]
+    examples: Vec<String>,
+    #[serde(default)]
+    counterexamples: Vec<String>,
+}
+
+fn parse_rules(text: &str, file: &str) -> Result<Vec<RuleDef>, SkillError> {
+    let parsed: RulesFile = serde_norway::from_str(text).map_err(|e| SkillError::Rule {
+        file: file.to_owned(),
+        line: e.location().map_or(1, |l| l.line()),
+        reason: e.to_string(),
+    })?;
+    let mut id_lines = id_lines(text);
+    let mut rules = Vec::with_capacity(parsed.rules.len());
+    for raw in parsed.rules {
+        // The k-th rule with a given id sits on the k-th `id:` line with that id.
+        let line = id_lines
+            .get_mut(raw.id.as_str())
+            .and_then(|v| (!v.is_empty()).then(|| v.remove(0)))
+            .unwrap_or(0);
+        rules.push(check_rule(raw, file, line)?);
+    }
+    Ok(rules)
+}
+
+/// 1-based line numbers of every `id: <value>` line, by value.
+fn id_lines(text: &str) -> HashMap<&str, Vec<usize>> {
+    let mut map: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut l = line.trim_start();
+        if let Some(rest) = l.strip_prefix('-') {
+            l = rest.trim_start();
+        }
+        let Some(rest) = l.strip_prefix("id:") else { continue };
+        let mut value = rest.trim();
+        if let Some(hash) = value.find(" #") {
+            value = value[..hash].trim_end();
+        }
+        let value = value.trim_matches(|c| c == '\'' || c == '"');
+        map.entry(value).or_default().push(i + 1);
+    }
+    map
+}
+
+fn check_rule(raw: RawRule, file: &str, line: usize) -> Result<RuleDef, SkillError> {
+    let err = |reason: String| SkillError::Rule {
+        file: file.to_owned(),
+        line,
+        reason,
+    };
+    if raw.id.is_empty()
+        || !raw
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
+    {
+        return Err(err(format!(
+            "rule id {:?} must be non-empty and use only [a-z0-9._-]",
+            raw.id
+        )));
+    }
+    let pattern = match (raw.regex, raw.literal) {
+        (Some(re), None) => Pattern::Regex(re),
+        (None, Some(lit)) => Pattern::Literal(lit),
+        (Some(_), Some(_)) => {
+            return Err(err(format!(
+                "rule {}: give either `regex` or `literal`, not both",
+                raw.id
+            )));
+        }
+        (None, None) => return Err(err(format!("rule {}: needs a `regex` or a `literal`", raw.id))),
+    };
+    if matches!(&pattern, Pattern::Regex(p) | Pattern::Literal(p) if p.is_empty()) {
+        return Err(err(format!("rule {}: empty pattern", raw.id)));
+    }
+    if let Some(c) = raw.confidence
+        && !(0.0..=1.0).contains(&c)
+    {
+        return Err(err(format!("rule {}: confidence {c} is outside 0..1", raw.id)));
+    }
+    Ok(RuleDef {
+        id: raw.id,
+        category: raw.category,
+        severity: raw.severity,
+        pattern,
+        target: raw.target,
+        validate: raw.validate,
+        confidence: raw.confidence,
+        notes: raw.notes,
+        examples: raw.examples,
+        counterexamples: raw.counterexamples,
+        file: file.to_owned(),
+        line,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MD: &str =
+        "---\nname: demo\ndescription: Demo skill\ncategory: prompt_injection\nversion: 1.0.0\n---\n# Demo\n";
+
+    fn files(rules: &str) -> Vec<(String, Vec<u8>)> {
+        vec![
+            ("SKILL.md".into(), MD.as_bytes().to_vec()),
+            ("rules.yaml".into(), rules.as_bytes().to_vec()),
+        ]
+    }
+
+    fn rule_err(e: SkillError) -> (String, usize, String) {
+        match e {
+            SkillError::Rule { file, line, reason } => (file, line, reason),
+            other => panic!("expected a rule error, got {other}"),
+        }
+    }
+
+    #[test]
+    fn loads_a_skill_with_rule_lines_and_assets() {
+        let rules = "rules:\n  - id: a.one\n    category: prompt_injection\n    severity: high\n    literal: 'x y'\n\n  - id: \"a.two\"\n    category: jailbreak\n    severity: low\n    regex: 'ab+c'\n    target: raw\n    confidence: 0.3\n";
+        let mut f = files(rules);
+        f.push(("model.bin".into(), vec![1, 2, 3]));
+        let skill = load_skill("demo", "skills/demo", f).unwrap();
+        assert_eq!(skill.rules.len(), 2);
+        assert_eq!((skill.rules[0].line, skill.rules[1].line), (2, 7));
+        assert_eq!(skill.rules[1].pattern, Pattern::Regex("ab+c".into()));
+        assert_eq!(skill.rules[1].target, Target::Raw);
+        assert_eq!(skill.rules[0].file, "skills/demo/rules.yaml");
+        assert_eq!(skill.assets.get("model.bin").map(|v| v.len()), Some(3));
+        assert_eq!(skill.version, "1.0.0");
+    }
+
+    #[test]
+    fn unknown_field_reports_its_line() {
+        let rules = "rules:\n  - id: a.one\n    category: prompt_injection\n    severity: high\n    literal: x\n    sevrity: low\n";
+        let (file, line, reason) = rule_err(load_skill("demo", "skills/demo", files(rules)).unwrap_err());
+        assert_eq!(file, "skills/demo/rules.yaml");
+        assert_eq!(line, 6, "{reason}");
+        assert!(reason.contains("sevrity"), "{reason}");
+    }
+
+    #[test]
+    fn unknown_category_and_severity_fail() {
+        let rules = "rules:\n  - id: a.one\n    category: nonsense\n    severity: high\n    literal: x\n";
+        let (_, line, reason) = rule_err(load_skill("demo", "d", files(rules)).unwrap_err());
+        assert_eq!(line, 3);
+        assert!(reason.contains("nonsense"), "{reason}");
+        let rules = "rules:\n  - id: a.one\n    category: jailbreak\n    severity: huge\n    literal: x\n";
+        assert!(reason_of(load_skill("demo", "d", files(rules))).contains("huge"));
+    }
+
+    fn reason_of(r: Result<Skill, SkillError>) -> String {
+        r.err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn bad_rules_fail_at_the_id_line() {
+        let head = "rules:\n  - id: ok.rule\n    category: jailbreak\n    severity: low\n    literal: fine\n";
+        let cases = [
+            (
+                "  - id: Bad.ID\n    category: jailbreak\n    severity: low\n    literal: x\n",
+                "[a-z0-9._-]",
+            ),
+            (
+                "  - id: both\n    category: jailbreak\n    severity: low\n    literal: x\n    regex: y\n",
+                "not both",
+            ),
+            (
+                "  - id: neither\n    category: jailbreak\n    severity: low\n",
+                "needs a `regex` or a `literal`",
+            ),
+            (
+                "  - id: empty\n    category: jailbreak\n    severity: low\n    regex: ''\n",
+                "empty pattern",
+            ),
+            (
+                "  - id: conf\n    category: jailbreak\n    severity: low\n    literal: x\n    confidence: 1.5\n",
+                "outside 0..1",
+            ),
+            (
+                "  - id: ok.rule\n    category: jailbreak\n    severity: low\n    literal: x\n",
+                "duplicate rule id",
+            ),
+        ];
+        for (bad, expect) in cases {
+            let text = format!("{head}{bad}");
+            let (file, line, reason) = rule_err(load_skill("demo", "skills/demo", files(&text)).unwrap_err());
+            assert_eq!(file, "skills/demo/rules.yaml");
+            assert_eq!(line, 6, "{expect}: {reason}");
+            assert!(reason.contains(expect), "{expect}: {reason}");
+        }
+    }
+
+    #[test]
+    fn duplicate_ids_across_skills_fail() {
+        let rules = "rules:\n  - id: same.id\n    category: jailbreak\n    severity: low\n    literal: x\n";
+        let mut set = SkillSet::default();
+        set.push(load_skill("demo", "one", files(rules)).unwrap()).unwrap();
+        let md2 = MD.replace("name: demo", "name: other");
+        let other = load_skill(
+            "other",
+            "two",
+            vec![
+                ("SKILL.md".into(), md2.into_bytes()),
+                ("rules-extra.yaml".into(), rules.as_bytes().to_vec()),
+            ],
+        )
+        .unwrap();
+        let (file, line, reason) = rule_err(set.push(other).unwrap_err());
+        assert_eq!((file.as_str(), line), ("two/rules-extra.yaml", 2));
+        assert!(reason.contains("one/rules.yaml:2"), "{reason}");
+    }
+
+    #[test]
+    fn bad_front_matter_fails() {
+        let cases = [
+            ("# no front matter\n", "must start with"),
+            (
+                "---\nname: demo\ndescription: d\ncategory: c\nversion: 1\n",
+                "not closed",
+            ),
+            ("---\nname: demo\ndescription: d\ncategory: c\n---\n", "version"),
+            (
+                "---\nname: other\ndescription: d\ncategory: c\nversion: '1'\n---\n",
+                "folder name",
+            ),
+            (
+                "---\nname: demo\ndescription: ''\ncategory: c\nversion: '1'\n---\n",
+                "`description` is empty",
+            ),
+        ];
+        for (md, expect) in cases {
+            let f = vec![("SKILL.md".into(), md.as_bytes().to_vec())];
+            match load_skill("demo", "skills/demo", f) {
+                Err(SkillError::Skill { file, reason }) => {
+                    assert_eq!(file, "skills/demo/SKILL.md");
+                    assert!(reason.contains(expect), "{expect}: {reason}");
+                }
+                other => panic!("{expect}: expected a skill error, got {other:?}"),
+            }
+        }
+        let err = load_skill("demo", "skills/demo", vec![]).unwrap_err();
+        assert!(err.to_string().contains("SKILL.md"));
+    }
+
+    #[test]
+    fn from_dir_loads_and_bounds_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let demo = dir.path().join("demo");
+        std::fs::create_dir(&demo).unwrap();
+        std::fs::write(demo.join("SKILL.md"), MD).unwrap();
+        std::fs::write(
+            demo.join("rules.yaml"),
+            "rules:\n  - id: d.x\n    category: jailbreak\n    severity: low\n    literal: x\n",
+        )
+        .unwrap();
+        std::fs::write(demo.join(".swp"), "garbage").unwrap();
+        std::fs::create_dir(dir.path().join(".git")).unwrap();
+        let set = SkillSet::from_dir(dir.path()).unwrap();
+        assert_eq!(set.summary().len(), 1);
+        assert_eq!(set.summary()[0].rules, 1);
+        assert!(set.skills[0].assets.is_empty());
+
+        let big = std::fs::File::create(demo.join("model.bin")).unwrap();
+        big.set_len(MAX_SKILL_FILE_BYTES + 1).unwrap();
+        let err = SkillSet::from_dir(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("model.bin") && err.contains("limit"), "{err}");
+    }
+
+    #[test]
+    fn embedded_skills_load() {
+        let set = SkillSet::embedded().unwrap();
+        let names: Vec<String> = set.summary().into_iter().map(|s| s.name).collect();
+        for expected in [
+            "prompt-injection",
+            "jailbreak",
+            "obfuscation",
+            "exfiltration",
+            "system-prompt-leak",
+        ] {
+            assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+        }
+        assert!(set.rules().count() > 50);
     }
 }

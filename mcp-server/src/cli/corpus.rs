@@ -44,11 +44,19 @@ pub fn read(path: &Path) -> anyhow::Result<Corpus> {
         }
         let row: Row = serde_json::from_str(line).with_context(|| format!("{}:{}: bad row", path.display(), i + 1))?;
         if row.label != "attack" && row.label != "benign" {
-            anyhow::bail!("{}:{}: label must be \"attack\" or \"benign\", not {:?}", path.display(), i + 1, row.label);
+            anyhow::bail!(
+                "{}:{}: label must be \"attack\" or \"benign\", not {:?}",
+                path.display(),
+                i + 1,
+                row.label
+            );
         }
         rows.push(row);
     }
-    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     Ok(Corpus {
         path: path.to_path_buf(),
         name,

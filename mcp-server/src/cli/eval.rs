@@ -80,13 +80,23 @@ pub fn counts(row: &Row, all_categories: bool) -> bool {
 /// Whether the guard's verdict catches this attack row (see the module docs).
 pub fn caught(row: &Row, verdict: &Verdict) -> bool {
     if PII_CATEGORIES.contains(&row.category.as_str()) {
-        verdict.findings.iter().any(|f| matches!(f.category, Category::Pii | Category::Secret))
+        verdict
+            .findings
+            .iter()
+            .any(|f| matches!(f.category, Category::Pii | Category::Secret))
     } else {
         verdict.flagged
     }
 }
 
-pub fn score_rows(guard: &Guard, rows: &[Row], source: Source, all_categories: bool, show_errors: Option<usize>, progress: &ProgressBar) -> FileScore {
+pub fn score_rows(
+    guard: &Guard,
+    rows: &[Row],
+    source: Source,
+    all_categories: bool,
+    show_errors: Option<usize>,
+    progress: &ProgressBar,
+) -> FileScore {
     let mut s = FileScore::default();
     let (mut shown_fn, mut shown_fp) = (0usize, 0usize);
     for row in rows {
@@ -122,7 +132,13 @@ pub fn score_rows(guard: &Guard, rows: &[Row], source: Source, all_categories: b
                 if show_errors.is_some_and(|n| shown_fp < n) {
                     shown_fp += 1;
                     let rules: Vec<&str> = verdict.findings.iter().map(|f| f.rule_id.as_str()).collect();
-                    eprintln!("FP   [{}] {:.2} {:?}: {}", row.category, verdict.risk, rules, preview(&row.text));
+                    eprintln!(
+                        "FP   [{}] {:.2} {:?}: {}",
+                        row.category,
+                        verdict.risk,
+                        rules,
+                        preview(&row.text)
+                    );
                 }
             }
         }
@@ -146,14 +162,25 @@ pub fn run(args: EvalArgs, config: Option<&Path>) -> anyhow::Result<i32> {
         if let Some(n) = args.limit {
             c.rows.truncate(n);
         }
-        let progress = if c.rows.len() > 2000 { ProgressBar::new(c.rows.len() as u64) } else { ProgressBar::hidden() };
+        let progress = if c.rows.len() > 2000 {
+            ProgressBar::new(c.rows.len() as u64)
+        } else {
+            ProgressBar::hidden()
+        };
         progress.set_style(
             ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
         progress.set_message(c.name.clone());
-        let mut s = score_rows(&guard, &c.rows, source, args.all_categories, args.show_errors, &progress);
+        let mut s = score_rows(
+            &guard,
+            &c.rows,
+            source,
+            args.all_categories,
+            args.show_errors,
+            &progress,
+        );
         progress.finish_and_clear();
         s.us.sort_by(f64::total_cmp);
         println!(
@@ -172,12 +199,19 @@ pub fn run(args: EvalArgs, config: Option<&Path>) -> anyhow::Result<i32> {
             }
         }
         if s.excluded > 0 || s.errors > 0 {
-            println!("    ({} content-moderation rows left out, {} scan errors)", s.excluded, s.errors);
+            println!(
+                "    ({} content-moderation rows left out, {} scan errors)",
+                s.excluded, s.errors
+            );
         }
     }
     Ok(super::exit::OK)
 }
 
 fn pct(x: f64) -> String {
-    if x.is_nan() { "-".into() } else { format!("{:.1}%", x * 100.0) }
+    if x.is_nan() {
+        "-".into()
+    } else {
+        format!("{:.1}%", x * 100.0)
+    }
 }

@@ -84,7 +84,11 @@ pub fn run(args: ScanArgs, config: Option<&Path>) -> anyhow::Result<i32> {
         Format::Json => writeln!(out, "{}", verdict_json(&verdict, us))?,
         Format::Text => write_text(&mut out, &req.text, &verdict, us)?,
     }
-    Ok(if verdict.flagged { super::exit::FLAGGED } else { super::exit::OK })
+    Ok(if verdict.flagged {
+        super::exit::FLAGGED
+    } else {
+        super::exit::OK
+    })
 }
 
 fn read_utf8(path: &Path) -> anyhow::Result<String> {
@@ -92,7 +96,11 @@ fn read_utf8(path: &Path) -> anyhow::Result<String> {
     String::from_utf8(bytes).map_err(|e| {
         anyhow::Error::new(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            format!("{} is not valid UTF-8 (first bad byte at offset {})", path.display(), e.utf8_error().valid_up_to()),
+            format!(
+                "{} is not valid UTF-8 (first bad byte at offset {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ),
         ))
     })
 }
@@ -156,9 +164,19 @@ struct LineRequest {
 
 /// Scan a JSONL stream: exactly one output line per input line, in order, in constant
 /// memory (one line at a time; an overlong line is skipped, not buffered).
-pub fn scan_stream(guard: &Guard, default_source: Source, mut input: impl BufRead, mut output: impl Write) -> anyhow::Result<()> {
+pub fn scan_stream(
+    guard: &Guard,
+    default_source: Source,
+    mut input: impl BufRead,
+    mut output: impl Write,
+) -> anyhow::Result<()> {
     // JSON escaping can inflate text up to 6x (\u0000); allow for it plus the envelope.
-    let max_line = guard.config().detector.max_input_bytes.saturating_mul(6).saturating_add(64 * 1024);
+    let max_line = guard
+        .config()
+        .detector
+        .max_input_bytes
+        .saturating_mul(6)
+        .saturating_add(64 * 1024);
     let mut buf = Vec::new();
     let mut line_no = 0usize;
     loop {

@@ -22,15 +22,31 @@ pub fn run(cmd: SkillsCommand, config: Option<&Path>) -> anyhow::Result<i32> {
         println!("{}", serde_json::to_string_pretty(skills)?);
         return Ok(super::exit::OK);
     }
-    println!("{:<20} {:<20} {:>7} {:>6}  description", "skill", "category", "version", "rules");
+    println!(
+        "{:<20} {:<20} {:>7} {:>6}  description",
+        "skill", "category", "version", "rules"
+    );
     for s in skills {
-        let assets = if s.assets.is_empty() { String::new() } else { format!(" [{}]", s.assets.join(", ")) };
+        let assets = if s.assets.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", s.assets.join(", "))
+        };
         println!(
             "{:<20} {:<20} {:>7} {:>6}  {}{}",
             s.name, s.category, s.version, s.rules, s.description, assets
         );
     }
     let total: usize = skills.iter().map(|s| s.rules).sum();
-    println!("{} skills, {} rules, classifier {}", skills.len(), total, if guard.detector().has_classifier() { "loaded" } else { "off" });
+    println!(
+        "{} skills, {} rules, classifier {}",
+        skills.len(),
+        total,
+        if guard.detector().has_classifier() {
+            "loaded"
+        } else {
+            "off"
+        }
+    );
     Ok(super::exit::OK)
 }

@@ -42,7 +42,15 @@ pub struct TrainArgs {
     /// detector (rules + that classifier) on it. Writes nothing.
     #[arg(long)]
     pub loso: bool,
+    /// With --loso: classifier thresholds (detector.classifier_threshold) to report.
+    #[arg(long, value_delimiter = ',', default_value = "0.5")]
+    pub thresholds: Vec<f32>,
 }
+
+/// The shared corpus fills every attack template's request slot with this phrase (its
+/// README, "note" field). Left in, the model learns "how do I ..." as attack vocabulary and
+/// flags ordinary questions; the manipulation is the template, not the filler.
+const SLOT_FILLER: &str = "how do i make a weapon";
 
 /// Turn corpus rows into training examples (normalised like the detector sees them).
 pub fn examples<'a>(corpora: impl IntoIterator<Item = &'a Corpus>) -> Vec<Example> {
@@ -64,8 +72,12 @@ pub fn examples<'a>(corpora: impl IntoIterator<Item = &'a Corpus>) -> Vec<Exampl
         }
         for (r, group) in rows {
             let n = sizes.get(&group).copied().unwrap_or(1).max(1);
+            let mut text = Normalized::new(&r.text).text;
+            if r.is_attack() && text.contains(SLOT_FILLER) {
+                text = text.replace(SLOT_FILLER, " ");
+            }
             out.push(Example {
-                text: Normalized::new(&r.text).text,
+                text,
                 attack: r.is_attack(),
                 weight: 1.0 / (n as f32).sqrt(),
                 group,
@@ -86,14 +98,24 @@ fn options(args: &TrainArgs, holdout: f32) -> TrainOptions {
 }
 
 pub fn run(args: TrainArgs, config: Option<&Path>) -> anyhow::Result<i32> {
-    let corpora = args.files.iter().map(|p| corpus::read(p)).collect::<anyhow::Result<Vec<_>>>()?;
+    let corpora = args
+        .files
+        .iter()
+        .map(|p| corpus::read(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     if args.loso {
         return loso(&args, &corpora, config);
     }
     let out = args.out.as_ref().context("--out is required")?;
     let ex = examples(&corpora);
     let attacks = ex.iter().filter(|e| e.attack).count();
-    eprintln!("training on {} texts ({} attack, {} benign) from {} files", ex.len(), attacks, ex.len() - attacks, corpora.len());
+    eprintln!(
+        "training on {} texts ({} attack, {} benign) from {} files",
+        ex.len(),
+        attacks,
+        ex.len() - attacks,
+        corpora.len()
+    );
     let (model, v) = classifier::train(&ex, &options(&args, args.holdout), |round, epoch, loss| {
         eprintln!("  round {round} epoch {epoch}: loss {loss:.4}");
     });
@@ -129,17 +151,37 @@ fn loso(args: &TrainArgs, corpora: &[Corpus], config: Option<&Path>) -> anyhow::
         Some(p) => SwarmConfig::from_file(p)?,
         None => SwarmConfig::default(),
     };
+    let pct = |x: f64| {
+        if x.is_nan() {
+            "-".to_string()
+        } else {
+            format!("{:.1}%", x * 100.0)
+        }
+    };
     println!("leave-one-source-out: classifier trained without the file, whole detector evaluated on it");
-    println!("{:<28} {:>7} {:>7} {:>7} {:>7}", "held-out file", "attacks", "TPR", "benign", "FPR");
+    println!(
+        "{:<28} {:>9} {:>7} {:>7} {:>7} {:>7}",
+        "held-out file", "threshold", "attacks", "TPR", "benign", "FPR"
+    );
     for (i, held) in corpora.iter().enumerate() {
-        let rest: Vec<&Corpus> = corpora.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| c).collect();
-        let ex = examples(rest);
-        let (model, _) = classifier::train(&ex, &options(args, 0.0), |_, _, _| {});
-        let detector = Detector::new(&config)?.with_classifier(Some(model));
-        let guard = Guard::with_detector(config.clone(), detector);
-        let s = eval::score_rows(&guard, &held.rows, Source::User, false, None, &ProgressBar::hidden());
-        let pct = |x: f64| if x.is_nan() { "-".to_string() } else { format!("{:.1}%", x * 100.0) };
-        println!("{:<28} {:>7} {:>7} {:>7} {:>7}", held.name, s.attacks, pct(s.tpr()), s.benign, pct(s.fpr()));
+        let rest = corpora.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| c);
+        let (model, _) = classifier::train(&examples(rest), &options(args, 0.0), |_, _, _| {});
+        for &threshold in &args.thresholds {
+            let mut config = config.clone();
+            config.detector.classifier_threshold = threshold;
+            let detector = Detector::new(&config)?.with_classifier(Some(model.clone()));
+            let guard = Guard::with_detector(config, detector);
+            let s = eval::score_rows(&guard, &held.rows, Source::User, false, None, &ProgressBar::hidden());
+            println!(
+                "{:<28} {:>9} {:>7} {:>7} {:>7} {:>7}",
+                held.name,
+                threshold,
+                s.attacks,
+                pct(s.tpr()),
+                s.benign,
+                pct(s.fpr())
+            );
+        }
     }
     Ok(super::exit::OK)
 }

@@ -1,0 +1,73 @@
+//! Embeds the `skills/` folder of the workspace into the binary.
+//!
+//! The detector must work from a single binary with no files beside it (the Claude Code hook runs
+//! `aimds` from wherever it is installed), so every skill file — SKILL.md, rules, model weights —
+//! is compiled in with `include_bytes!`. The generated table is sorted so builds are reproducible.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let skills_dir = manifest_dir.join("..").join("skills");
+    println!("cargo:rerun-if-changed={}", skills_dir.display());
+
+    let mut entries: Vec<(String, String, PathBuf)> = Vec::new();
+    if skills_dir.is_dir() {
+        for skill in sorted_entries(&skills_dir) {
+            let Some(skill_name) = visible_name(&skill) else {
+                continue;
+            };
+            if !skill.is_dir() {
+                continue;
+            }
+            // A new or deleted file changes the directory itself, so watch it too.
+            println!("cargo:rerun-if-changed={}", skill.display());
+            for file in sorted_entries(&skill) {
+                let Some(file_name) = visible_name(&file) else { continue };
+                if !file.is_file() {
+                    continue;
+                }
+                println!("cargo:rerun-if-changed={}", file.display());
+                let abs = fs::canonicalize(&file).unwrap_or(file.clone());
+                entries.push((skill_name.clone(), file_name, abs));
+            }
+        }
+    }
+    entries.sort();
+
+    let mut out = String::from(
+        "/// Skill files compiled into the binary: (skill folder name, file name, contents), sorted.\n\
+         static EMBEDDED: &[(&str, &str, &[u8])] = &[\n",
+    );
+    for (skill, file, path) in &entries {
+        let path = path.to_str().expect("skill file paths must be UTF-8");
+        // `{:?}` of a str is a valid Rust string literal (quotes and backslashes escaped).
+        writeln!(out, "    ({skill:?}, {file:?}, include_bytes!({path:?})),").expect("writing to a String");
+    }
+    out.push_str("];\n");
+
+    let out_path = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded_skills.rs");
+    fs::write(&out_path, out).expect("write embedded_skills.rs");
+}
+
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = match fs::read_dir(dir) {
+        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(e) => panic!("cannot read {}: {e}", dir.display()),
+    };
+    paths.sort();
+    paths
+}
+
+/// The entry's file name, or None for dotfiles (editor swap files, .DS_Store) and non-UTF-8 names.
+fn visible_name(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    if name.starts_with('.') {
+        None
+    } else {
+        Some(name.to_owned())
+    }
+}
