@@ -382,7 +382,7 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
-            dim_bits: 20,
+            dim_bits: 18,
             epochs: 8,
             learning_rate: 0.5,
             l2: 1e-6,

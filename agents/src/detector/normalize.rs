@@ -606,6 +606,9 @@ fn fold_words(src: &str, bytes: &mut Vec<u8>, offs: &mut Vec<u32>) {
         let word_start = r;
         let mut word_end = r;
         let (mut ascii_letter, mut confusable, mut letter, mut leet) = (false, false, false, false);
+        // A leet symbol only counts when a letter follows it in the word: "1gn0r3" and "4ll"
+        // fold, but trailing digits ("base64", "rot13", "mp3", "sha256") are names, not leet.
+        let (mut pending_leet, mut has_at) = (false, false);
         let mut prev: Option<char> = None;
         let mut prev_run = 0usize;
         while let Some(&x) = bytes.get(word_end) {
@@ -618,7 +621,13 @@ fn fold_words(src: &str, bytes: &mut Vec<u8>, offs: &mut Vec<u32>) {
                 let alpha = x.is_ascii_alphabetic();
                 ascii_letter |= alpha;
                 letter |= alpha;
-                leet |= class & LEET != 0;
+                if alpha && pending_leet {
+                    leet = true;
+                }
+                if class & LEET != 0 {
+                    pending_leet = true;
+                    has_at |= x == b'@';
+                }
                 if class & BANG != 0 && !leet {
                     leet = bang_is_leet(bytes, word_end, x, prev, prev_run);
                 }
@@ -637,12 +646,20 @@ fn fold_words(src: &str, bytes: &mut Vec<u8>, offs: &mut Vec<u32>) {
                 confusable = true;
             }
             letter |= c.is_alphabetic();
+            if c.is_alphabetic() && pending_leet {
+                leet = true;
+            }
             prev_run = if c.is_alphabetic() { prev_run + 1 } else { 0 };
             prev = Some(c);
             word_end += len;
         }
         let fold_confusables = ascii_letter && confusable;
-        let fold_leet = letter && leet;
+        // "name@example.com": an address, not "@" for "a".
+        let email_like = has_at && bytes.get(word_end) == Some(&b'.');
+        // "%3a", "\x41": escapes, whose digits the decoder needs intact. Passes only shrink
+        // the text, so `w - 1` is the char written just before this word.
+        let after_escape = w > 0 && matches!(bytes.get(w - 1), Some(b'%' | b'\\'));
+        let fold_leet = letter && leet && !email_like && !after_escape;
         if !fold_confusables && !fold_leet {
             let len = word_end - word_start;
             copy_within(bytes, offs, word_start, w, len);
@@ -951,6 +968,13 @@ mod tests {
         assert_eq!(norm("k!ll sh|t"), "kill shit");
         assert_eq!(norm("in 2024 use 3.5 or 42!"), "in 2024 use 3.5 or 42!");
         assert_eq!(norm("wow! a|b"), "wow! a|b");
+        // Trailing digits are names, addresses are addresses, escapes are escapes.
+        assert_eq!(
+            norm("decode base64 or rot13 into mp3"),
+            "decode base64 or rot13 into mp3"
+        );
+        assert_eq!(norm("mail attacker@evil.example now"), "mail attacker@evil.example now");
+        assert_eq!(norm("a%3Ab"), "a%3ab");
     }
 
     #[test]

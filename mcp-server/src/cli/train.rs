@@ -29,7 +29,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "PATH", required_unless_present = "loso")]
     pub out: Option<PathBuf>,
     /// Hash buckets = 2^BITS (the weights file is 2^BITS bytes).
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u8).range(12..=22))]
+    #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u8).range(12..=22))]
     pub dim_bits: u8,
     #[arg(long, default_value_t = 8)]
     pub epochs: usize,
