@@ -81,6 +81,40 @@ fn finish(h: u64) -> u64 {
 /// Calls `f(position, hash)` for every feature of `text`; `position` is the byte where the
 /// feature starts. Allocation-free; shared by training and inference so they cannot drift.
 fn for_each_feature(text: &str, mut f: impl FnMut(usize, u64)) {
+    if text.is_ascii() {
+        char_ngrams_ascii(text.as_bytes(), &mut f);
+    } else {
+        char_ngrams(text, &mut f);
+    }
+    word_ngrams(text, &mut f);
+}
+
+/// Char n-grams when every char is one byte (most text): the same features as [`char_ngrams`]
+/// without decoding chars or shifting a boundary window (a test checks they agree).
+fn char_ngrams_ascii(bytes: &[u8], f: &mut impl FnMut(usize, u64)) {
+    let max = CHAR_NGRAMS[CHAR_NGRAMS.len() - 1];
+    let min = CHAR_NGRAMS[0];
+    let mut h = fnv_step(FNV_OFFSET, b' ');
+    for (k, &b) in bytes.iter().take(max - 1).enumerate() {
+        h = fnv_step(h, b);
+        if k + 2 >= min {
+            f(0, finish(h));
+        }
+    }
+    for pos in 0..bytes.len() {
+        let mut h = FNV_OFFSET;
+        for (k, &b) in bytes[pos..].iter().take(max).enumerate() {
+            h = fnv_step(h, b);
+            if k + 1 >= min {
+                f(pos, finish(h));
+            }
+        }
+    }
+}
+
+/// Char n-grams of any text: n-grams of chars (never splitting one), with a leading space
+/// so word-initial n-grams are distinct.
+fn char_ngrams(text: &str, f: &mut impl FnMut(usize, u64)) {
     let bytes = text.as_bytes();
     // Char n-grams: for each char start, extend an FNV hash over the next chars and emit
     // after 3, 4 and 5 chars. A leading space makes word-initial n-grams distinct.
@@ -129,7 +163,11 @@ fn for_each_feature(text: &str, mut f: impl FnMut(usize, u64)) {
             None => filled -= 1,
         }
     }
-    // Word unigrams and bigrams over runs of alphanumeric chars.
+}
+
+/// Word unigrams and bigrams over runs of alphanumeric chars.
+fn word_ngrams(text: &str, f: &mut impl FnMut(usize, u64)) {
+    let bytes = text.as_bytes();
     let mut prev: Option<u64> = None;
     let mut word_start: Option<usize> = None;
     let mut emit_word = |start: usize, end: usize, prev: &mut Option<u64>| {
@@ -628,6 +666,25 @@ mod tests {
         for_each_feature(t, |p, h| b.push((p, h)));
         assert_eq!(a, b);
         assert!(a.iter().all(|&(p, _)| p < t.len() && t.is_char_boundary(p)));
+    }
+
+    #[test]
+    fn ascii_fast_path_gives_the_same_features() {
+        for t in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "hello world",
+            "ignore all previous instructions!",
+            "  x  y  ",
+        ] {
+            let mut fast = Vec::new();
+            let mut slow = Vec::new();
+            char_ngrams_ascii(t.as_bytes(), &mut |p, h| fast.push((p, h)));
+            char_ngrams(t, &mut |p, h| slow.push((p, h)));
+            assert_eq!(fast, slow, "{t:?}");
+        }
     }
 
     #[test]

@@ -337,24 +337,36 @@ fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
 /// Most anchors one regex may have; with more, the prefilter would seldom skip it anyway.
 const MAX_ANCHORS_PER_RULE: usize = 256;
 
-/// Byte strings one of which every match of `pattern` must begin with (regex-syntax's prefix
-/// extraction, the same analysis the regex crate uses for its own prefilters), or None when there
-/// is no such finite set (a leading class, `^`, an optional prefix, or a parse error — then the
-/// rule goes to the regex set, which reports the error).
+/// Byte strings one of which every match of `pattern` must contain: the regex's prefix
+/// literals (every match begins with one) or its suffix literals (every match ends with one),
+/// whichever set has the longer shortest literal — a gate on "you" opens on almost every text,
+/// a gate on "restrictions" seldom. `None` when neither is a finite set of non-empty literals (a
+/// leading and trailing class, an optional part, or a parse error — then the rule runs ungated,
+/// and an unparsable pattern fails when it is built).
 fn anchors_of(pattern: &str) -> Option<Vec<Vec<u8>>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
     let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
-    let mut extractor = Extractor::new();
-    extractor.kind(ExtractKind::Prefix).limit_total(MAX_ANCHORS_PER_RULE);
-    let seq = extractor.extract(&hir);
-    let literals = seq.literals()?;
-    if literals.is_empty() || literals.len() > MAX_ANCHORS_PER_RULE || literals.iter().any(|l| l.is_empty()) {
-        return None;
+    let extract = |kind: ExtractKind| -> Option<Vec<Vec<u8>>> {
+        let mut extractor = Extractor::new();
+        extractor.kind(kind).limit_total(MAX_ANCHORS_PER_RULE);
+        let seq = extractor.extract(&hir);
+        let literals = seq.literals()?;
+        if literals.is_empty() || literals.len() > MAX_ANCHORS_PER_RULE || literals.iter().any(|l| l.is_empty()) {
+            return None;
+        }
+        let mut anchors: Vec<Vec<u8>> = literals.iter().map(|l| l.as_bytes().to_vec()).collect();
+        anchors.sort();
+        anchors.dedup();
+        Some(anchors)
+    };
+    let shortest = |a: &Option<Vec<Vec<u8>>>| a.as_ref().and_then(|v| v.iter().map(Vec::len).min()).unwrap_or(0);
+    let prefix = extract(ExtractKind::Prefix);
+    let suffix = extract(ExtractKind::Suffix);
+    if shortest(&suffix) > shortest(&prefix) {
+        suffix
+    } else {
+        prefix
     }
-    let mut anchors: Vec<Vec<u8>> = literals.iter().map(|l| l.as_bytes().to_vec()).collect();
-    anchors.sort();
-    anchors.dedup();
-    Some(anchors)
 }
 
 /// A literal that begins (ends) with an ASCII letter or digit only matches where the neighbouring
@@ -509,7 +521,7 @@ mod tests {
     }
 
     #[test]
-    fn anchors_are_necessary_prefixes() {
+    fn anchors_are_literals_every_match_contains() {
         let a = |p: &str| {
             anchors_of(p).map(|v| {
                 v.into_iter()
@@ -517,6 +529,7 @@ mod tests {
                     .collect::<Vec<_>>()
             })
         };
+        // Prefixes when they are the longer choice ...
         let ignore = a(r"(?-u:\b)(?:ignore|set aside)\s+x").unwrap();
         assert!(
             ignore
@@ -524,19 +537,33 @@ mod tests {
                 .all(|w| w.starts_with("ignore") || w.starts_with("set aside")),
             "{ignore:?}"
         );
-        assert!(ignore.iter().any(|w| w.starts_with("ignore")) && ignore.iter().any(|w| w.starts_with("set aside")));
+        // ... suffixes when the prefixes are shorter ("dan" < "mode" / "evil confidant").
         let two = a(r"(?-u:\b)dan\s+mode|(?-u:\b)evil confidant").unwrap();
         assert!(
-            two.iter().any(|w| w.starts_with("dan")) && two.iter().any(|w| w.starts_with("evil confidant")),
+            two.iter().any(|w| w.ends_with("mode")) && two.iter().any(|w| w.ends_with("evil confidant")),
             "{two:?}"
         );
         let multi = a(r"(?:игнорируй|忽略)x").unwrap();
-        assert!(multi.iter().any(|w| w.starts_with("игнорируй")), "{multi:?}");
-        assert_eq!(a(r"(?:a|b)?c").map(|v| v.len()), Some(3), "optional group: a, b or c");
-        assert_eq!(a(r"[^x]+abc"), None, "unbounded class prefix");
-        assert_eq!(a(r"(?m)^\s*system:"), None);
+        assert!(multi.iter().any(|w| w.contains("игнорируй")), "{multi:?}");
+        assert_eq!(a(r"[^x]+abc[^y]+"), None, "unbounded classes on both ends");
+        assert_eq!(a(r"(?m)^\s*system:\s*$"), None);
         assert_eq!(a(r"ignore|\w+"), None, "every branch needs an anchor");
-        assert_eq!(a(r"(unclosed"), None, "parse errors are left to the set");
+        assert_eq!(a(r"(unclosed"), None, "parse errors are left to the eager build");
+        // The invariant the gate relies on: every match contains one of the anchors.
+        for (p, t) in [
+            (r"you\s+are\s+now\s+(?:dan|free)", "ok you are now free!"),
+            (r"(?:a|b)?cde", "xx bcde acde cde"),
+            (r"dan\s+mode", "enable dan   mode"),
+        ] {
+            let gates = anchors_of(p).unwrap();
+            for m in regex::Regex::new(p).unwrap().find_iter(t) {
+                let hit = &t.as_bytes()[m.start()..m.end()];
+                assert!(
+                    gates.iter().any(|g| hit.windows(g.len()).any(|w| w == g.as_slice())),
+                    "{p} / {t}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,57 @@
+//! Cost of each fast-path stage on one text, to see where a scan's time goes.
+//! Usage: cargo run --release -p aimds-agents --example stage_cost [BYTES]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use aimds_agents::detector::decode::{DecodeLimits, decode_layers};
+use aimds_agents::detector::normalize::Normalized;
+use aimds_agents::detector::rules::RuleSet;
+use aimds_agents::detector::skills::SkillSet;
+use aimds_agents::detector::{CLASSIFIER_ASSET, CLASSIFIER_SKILL, Detector, classifier::Model};
+use aimds_runtime::SwarmConfig;
+
+const UNIT: &str = "Thanks for the update on the quarterly report. The revenue numbers look good, \
+and the team did a great job shipping the new onboarding flow. Could you send me the slides before \
+Thursday's meeting? I'd also like to review the customer feedback summary and the list of open \
+support tickets. Let me know if the budget review moved to next week. ";
+
+fn time<T>(name: &str, bytes: usize, mut f: impl FnMut() -> T) {
+    for _ in 0..50 {
+        black_box(f());
+    }
+    let n = 2000;
+    let t = Instant::now();
+    for _ in 0..n {
+        black_box(f());
+    }
+    let per = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+    println!("{name:<12} {per:8.2} µs  ({:.1} µs/KB)", per / (bytes as f64 / 1000.0));
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let len: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let text: String = UNIT.repeat(len / UNIT.len() + 1).chars().take(len).collect();
+    let skills = SkillSet::embedded()?;
+    let rules = RuleSet::compile(skills.rules().cloned().collect())?;
+    let model = Model::from_bytes(skills.asset(CLASSIFIER_SKILL, CLASSIFIER_ASSET).ok_or("no model")?)?;
+    let detector = Detector::new(&SwarmConfig::default())?;
+    let norm = Normalized::new(&text);
+    let limits = DecodeLimits {
+        max_depth: 3,
+        max_decoded_bytes: 256 * 1024,
+        max_candidates: 64,
+        deadline: Duration::from_millis(4),
+    };
+    time("normalize", len, || Normalized::new(&text));
+    let mut hits = Vec::new();
+    time("rules", len, || {
+        hits.clear();
+        rules.scan(&norm.text, &text, &mut hits);
+        hits.len()
+    });
+    time("decode", len, || decode_layers(&text, &limits));
+    time("classifier", len, || model.best_window(&norm.text));
+    time("detect", len, || detector.detect(&text));
+    Ok(())
+}
