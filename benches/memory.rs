@@ -4,7 +4,7 @@
 //! Criterion reports means; p50/p99 of single searches and the open times are printed as `memory:` lines, since
 //! criterion has no percentiles. The 100K setups are built once per group.
 //!
-//! Data: variants of the corpus texts (`AIMDS_CORPUS`, default /work/shared/corpus; each cut to its first 2 KB, the
+//! Data: variants of the corpus texts (`AIMDS_CORPUS`, default ../shared/corpus; each cut to its first 2 KB, the
 //! size of a detection segment, and mutated by dropping, swapping and adding words) — what an attack memory holds.
 //! Without a corpus, and always for the `random_vocab` rows, texts of random words from a 4000-word vocabulary: a
 //! worst case for HNSW, since their embeddings are close to random vectors.
@@ -56,7 +56,7 @@ fn texts(n: usize, seed: u64) -> Vec<String> {
 }
 
 fn corpus_texts() -> Option<Vec<String>> {
-    let dir = std::env::var("AIMDS_CORPUS").unwrap_or_else(|_| "/work/shared/corpus".into());
+    let dir = std::env::var("AIMDS_CORPUS").unwrap_or_else(|_| "../shared/corpus".into());
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).ok()? {
         let path = entry.ok()?.path();

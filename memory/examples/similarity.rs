@@ -1,7 +1,7 @@
 //! Does vector memory help detection? Stores the attack texts of one corpus source as active patterns, then
 //! queries with attacks of the other sources, with benign texts, and with light paraphrases of stored attacks.
 //!
-//! cargo run --release -p aimds-memory --example similarity -- [--store garak] [--corpus /work/shared/corpus] [--dim 384]
+//! cargo run --release -p aimds-memory --example similarity -- [--store garak] [--corpus ../shared/corpus] [--dim 384]
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or(default.into())
     };
     let store_source = arg("--store", "garak");
-    let corpus = arg("--corpus", "/work/shared/corpus");
+    let corpus = arg("--corpus", "../shared/corpus");
     let dim: usize = arg("--dim", &HashedNgramEmbedder::DEFAULT_DIM.to_string()).parse()?;
 
     let mut rows = Vec::new();

@@ -81,13 +81,5 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
 }
 
 fn db_path(db: Option<PathBuf>) -> PathBuf {
-    db.unwrap_or_else(default_db_path)
-}
-
-fn default_db_path() -> PathBuf {
-    std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("aimds/memory.db")
+    db.unwrap_or_else(aimds_memory::default_db_path)
 }
