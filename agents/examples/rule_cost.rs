@@ -31,9 +31,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let set = RuleSet::compile(rules.clone())?;
     let ungated: Vec<String> = set.unanchored_rules().map(str::to_string).collect();
     let mut costs = Vec::new();
+    let mut compile: Vec<(f64, String)> = Vec::new();
     for r in &rules {
         let Pattern::Regex(p) = &r.pattern else { continue };
+        let t = Instant::now();
         let re = regex::Regex::new(p)?;
+        compile.push((t.elapsed().as_secs_f64() * 1e3, r.id.clone()));
         let text = if r.target == Target::Raw { &raw } else { &norm };
         let t = Instant::now();
         let n = re.find_iter(text).count();
@@ -53,6 +56,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             n,
             if *ung { "UNGATED" } else { "       " }
         );
+    }
+    compile.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let total_ms: f64 = compile.iter().map(|c| c.0).sum();
+    println!("compile: {total_ms:.1} ms for all regexes; slowest:");
+    for (ms, id) in compile.iter().take(12) {
+        println!("{ms:8.2} ms  {id}");
     }
     let t = Instant::now();
     let mut hits = Vec::new();
