@@ -30,6 +30,7 @@ use self::classifier::Model;
 use self::decode::DecodeLimits;
 use self::normalize::{HiddenKind, Normalized};
 use self::rules::{RuleHit, RuleSet};
+pub use self::skills::SkillSummary;
 use self::skills::{SkillSet, Target};
 
 /// The skill whose asset holds the classifier weights.
@@ -90,17 +91,6 @@ pub struct Detector {
     skills: Vec<SkillSummary>,
 }
 
-/// One loaded skill, as `aimds skills list` shows it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct SkillSummary {
-    pub name: String,
-    pub category: String,
-    pub version: String,
-    pub description: String,
-    pub rules: usize,
-    pub assets: Vec<String>,
-}
-
 impl Detector {
     /// The detector for a swarm config: embedded skills (or `detector.skills_dir`) minus
     /// `detector.disabled_skills`.
@@ -119,18 +109,7 @@ impl Detector {
             Some(bytes) if config.classifier_weight > 0.0 => Some(Model::from_bytes(bytes)?),
             _ => None,
         };
-        let summaries = skills
-            .skills
-            .iter()
-            .map(|s| SkillSummary {
-                name: s.name.clone(),
-                category: s.category.clone(),
-                version: s.version.clone(),
-                description: s.description.clone(),
-                rules: s.rules.len(),
-                assets: s.assets.keys().cloned().collect(),
-            })
-            .collect();
+        let summaries = skills.summary();
         Ok(Detector {
             rules,
             classifier,

@@ -97,6 +97,8 @@ pub struct SkillSummary {
     pub description: String,
     pub rules: usize,
     pub origin: String,
+    /// Files of the skill other than SKILL.md and rules (e.g. classifier weights).
+    pub assets: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -226,6 +228,7 @@ impl SkillSet {
                 description: s.description.clone(),
                 rules: s.rules.len(),
                 origin: s.origin.clone(),
+                assets: s.assets.keys().cloned().collect(),
             })
             .collect()
     }
