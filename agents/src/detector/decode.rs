@@ -231,11 +231,7 @@ impl Ctx<'_> {
         let start = start + lead;
         let end = start + trimmed.len();
         // Over budget: transform the part that fits.
-        let mut cut = trimmed.len().min(self.budget());
-        while !trimmed.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let part = trimmed.get(..cut).unwrap_or("");
+        let part = super::truncate(trimmed, self.budget());
         self.candidates += 1;
         let decoded = match scheme {
             Scheme::Rot13 => rot13(part),

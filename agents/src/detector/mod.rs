@@ -337,7 +337,8 @@ fn excerpt(text: &str, span: Span) -> String {
     truncate(slice, EVIDENCE_BYTES).to_string()
 }
 
-fn truncate(s: &str, max: usize) -> &str {
+/// The longest prefix of `s` of at most `max` bytes that ends on a char boundary.
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }
@@ -345,7 +346,7 @@ fn truncate(s: &str, max: usize) -> &str {
     while end > 0 && !s.is_char_boundary(end) {
         end -= 1;
     }
-    &s[..end]
+    s.get(..end).unwrap_or("")
 }
 
 #[cfg(test)]

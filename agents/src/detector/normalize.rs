@@ -456,11 +456,7 @@ impl Builder {
 impl Normalized {
     /// Normalises `original` per the rules contract. Never panics; linear in the input.
     pub fn new(original: &str) -> Normalized {
-        let mut end = original.len().min(MAX_ORIGINAL);
-        while !original.is_char_boundary(end) {
-            end -= 1;
-        }
-        let src = original.get(..end).unwrap_or("");
+        let src = super::truncate(original, MAX_ORIGINAL);
         let mut b = Builder {
             bytes: Vec::with_capacity(src.len() + src.len() / 8 + 8),
             offs: Vec::with_capacity(src.len() + src.len() / 8 + 8),
