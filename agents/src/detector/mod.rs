@@ -206,11 +206,9 @@ impl Detector {
                 Target::Raw => Span::new(hit.start, hit.end),
             };
             let span = at.unwrap_or(local);
-            // Several hits of one rule add no evidence beyond the strongest; keep the first.
-            if out
-                .iter()
-                .any(|f| f.rule_id == rule.id && at.is_none() && f.span == span)
-            {
+            // Within a decoded payload every hit maps to the payload's span: the same rule at the
+            // same span adds no evidence, so keep the first.
+            if out.iter().any(|f| f.rule_id == rule.id && f.span == span) {
                 continue;
             }
             out.push(Finding {
