@@ -4,9 +4,11 @@
 pub mod audit;
 pub mod corpus;
 pub mod eval;
+pub mod feedback;
 pub mod memory;
 pub mod scan;
 pub mod skills;
+pub mod swarm;
 pub mod train;
 
 use std::path::PathBuf;
@@ -65,18 +67,25 @@ pub enum Command {
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Report a text as an attack or as benign: the swarm learns from it (behind its validation gate).
+    Feedback(feedback::FeedbackArgs),
+    /// The swarm's live topology.
+    #[command(subcommand)]
+    Swarm(swarm::SwarmCommand),
 }
 
 /// Run the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     let config = cli.config.as_deref();
     match cli.command {
-        Command::Scan(args) => scan::run(args, config),
+        Command::Scan(args) => scan::run(args, config, &db_path(cli.db)),
         Command::Eval(args) => eval::run(args, config),
         Command::Train(args) => train::run(args, config),
         Command::Skills(cmd) => skills::run(cmd, config),
         Command::Memory(cmd) => memory::run(cmd, &db_path(cli.db)),
         Command::Audit(cmd) => audit::run(cmd, &db_path(cli.db)),
+        Command::Feedback(args) => feedback::run(args, config, &db_path(cli.db)),
+        Command::Swarm(cmd) => swarm::run(cmd, config, &db_path(cli.db)),
     }
 }
 
