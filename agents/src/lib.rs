@@ -7,5 +7,6 @@
 
 pub mod detector;
 pub mod policy;
+pub mod validator;
 
 pub use detector::{Detection, Detector, DetectorError};
