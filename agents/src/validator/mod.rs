@@ -3,3 +3,4 @@
 //! ([`output`]). The validator agent that runs them against the config's policies builds on these.
 
 pub mod atoms;
+pub mod output;
