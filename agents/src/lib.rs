@@ -5,6 +5,7 @@
 //! secrets, and combine it all into one calibrated risk. The other agents (analyzer,
 //! responder, validator, logger, researcher) build on its findings.
 
+pub mod analyzer;
 pub mod detector;
 pub mod policy;
 pub mod validator;

@@ -8,6 +8,7 @@
 //! detector, the agents, the memory and the interfaces (CLI, MCP, HTTP).
 
 pub mod config;
+pub mod judge;
 pub mod ltl;
 pub mod types;
 
