@@ -32,7 +32,9 @@
 //! A formula compiles to a flat array of nodes in post-order (children before parents). Past-time
 //! operators only need the previous step's value of each node, so a [`Monitor`] keeps one `bool`
 //! per node and each [`Monitor::step`] costs O(formula size) — a session of a million events costs
-//! the same per event as one of ten. The whole state is a [`MonitorState`] that serialises, so a
+//! the same per event as one of ten. (Matching the formula's atom patterns against the event's
+//! atoms adds a binary search per exact atom and a scan of the matching prefix range per glob,
+//! bounded by [`MAX_EVENT_ATOMS`].) The whole state is a [`MonitorState`] that serialises, so a
 //! session survives between processes (each Claude Code hook call is a new process).
 //!
 //! # Policies
@@ -43,6 +45,26 @@
 //! semantics for the operators inside ψ. Evaluating `always ψ` literally would latch: after one
 //! violation the formula stays false forever, and every later event of the session — however
 //! harmless — would be blocked. Any other formula is violated at an event iff it is false there.
+//! Because unary operators bind tightest, `never a && b` is `(never a) && b`, a plain formula:
+//! write `never (a && b)`.
+//!
+//! ```
+//! use aimds_runtime::ltl::{EventAtoms, SessionMonitor, SessionState, compile_policies, default_policies};
+//!
+//! let policies = compile_policies(&default_policies())?;
+//! let mut session = SessionMonitor::new(&policies);
+//! let read: EventAtoms = ["tool_call", "tool:Read", "reads_secret"].into_iter().collect();
+//! assert!(session.step(&read).is_empty());
+//! // The next hook call is another process: persist the state, resume it there.
+//! let saved = serde_json::to_string(&session.state())?;
+//! let (mut session, restarted) = SessionMonitor::resume(&policies, serde_json::from_str::<SessionState>(&saved)?);
+//! assert!(restarted.is_empty());
+//! let upload: EventAtoms = ["tool_call", "tool:Bash", "exec", "egress:evil.io"].into_iter().collect();
+//! let violations = session.step(&upload);
+//! assert_eq!(violations.len(), 1);
+//! assert_eq!(violations[0].policy, "no-egress-after-secret-read");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -858,10 +880,10 @@ fn default_action() -> Action {
 /// A temporal policy as written in a swarm config:
 ///
 /// ```yaml
-/// - name: no-exfiltration-after-secret
-///   formula: never (egress:* && once reads_secret && !approved)
-///   action: block
-///   message: network call after a secret was read in this session
+/// - name: no-shell-after-injection
+///   formula: never (exec && once injection_detected)
+///   action: escalate
+///   message: shell command after injected instructions were seen in this session
 /// ```
 ///
 /// Deserialising validates the formula (and name and message), so a bad policy fails when the
@@ -1003,8 +1025,9 @@ impl CompiledPolicy {
         self.kind
     }
 
-    /// The formula actually monitored (see [`CompiledPolicy::formula`]'s field docs): an event
-    /// violates the policy iff this is false at that event. Its digest keys persisted states.
+    /// The formula actually monitored: for an invariant its body ψ (or ¬ψ for `never ψ`), else the
+    /// whole formula. An event violates the policy iff this is false at that event. Its digest
+    /// keys persisted states.
     pub fn monitored_formula(&self) -> &Formula {
         &self.formula
     }
