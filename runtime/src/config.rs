@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::Role;
+use crate::judge::JudgeConfig;
+use crate::ltl::{TemporalPolicy, compile_policies, default_policies};
 use crate::types::{Action, Source};
 
 #[derive(Debug, thiserror::Error)]
@@ -174,6 +176,8 @@ pub struct AnalyzerConfig {
     pub similarity_threshold: f32,
     /// Bytes of each turn kept in the session trace (redacted) for the analyzer to re-read.
     pub turn_bytes: usize,
+    /// The optional LLM judge for texts in the gray zone (off by default).
+    pub judge: JudgeConfig,
 }
 
 impl Default for AnalyzerConfig {
@@ -184,6 +188,7 @@ impl Default for AnalyzerConfig {
             probe_blocks: 3,
             similarity_threshold: 0.8,
             turn_bytes: 4096,
+            judge: JudgeConfig::default(),
         }
     }
 }
@@ -198,6 +203,8 @@ pub struct ValidatorConfig {
     pub leak_overlap: f32,
     /// A verbatim run of this many words of the system prompt counts as a leak.
     pub leak_run_words: usize,
+    /// Temporal policies over each session's event trace (past-time LTL; see `ltl`).
+    pub policies: Vec<TemporalPolicy>,
 }
 
 impl Default for ValidatorConfig {
@@ -206,6 +213,7 @@ impl Default for ValidatorConfig {
             canaries: true,
             leak_overlap: 0.3,
             leak_run_words: 12,
+            policies: default_policies(),
         }
     }
 }
@@ -528,6 +536,12 @@ impl SwarmConfig {
                     self.researcher.recent_allowed
                 ),
             );
+        }
+        if let Err(e) = a.judge.validate() {
+            return bad("analyzer.judge".into(), format!("analyzer.{}", e.0));
+        }
+        if let Err(e) = compile_policies(&self.validator.policies) {
+            return bad("validator.policies".into(), format!("validator.policies: {e}"));
         }
         let m = &self.memory;
         if !(1..=10_000).contains(&m.batch_max_delay_ms) || !(1..=100_000).contains(&m.batch_max_size) {

@@ -11,6 +11,8 @@
 pub mod agent;
 pub mod config;
 pub mod context;
+pub mod judge;
+pub mod ltl;
 pub mod metrics;
 pub mod supervisor;
 pub mod types;

@@ -2,6 +2,7 @@
 //! messages ([`session`]) and, when configured, asks an LLM judge about texts in the gray zone. It runs as a
 //! supervised pool with a deadline: when it is late or fails, the fast verdict stands.
 
+pub mod judge;
 pub mod session;
 
 use std::sync::Arc;

@@ -1,7 +1,9 @@
 //! The `aimds` command line. Flags and their parsing live here; each subcommand is one
 //! file, and the work itself is done by the library (`Guard`, `Detector`, `train`).
 
+pub mod approve;
 pub mod audit;
+pub mod canary;
 pub mod corpus;
 pub mod eval;
 pub mod feedback;
@@ -72,6 +74,14 @@ pub enum Command {
     /// The swarm's live topology.
     #[command(subcommand)]
     Swarm(swarm::SwarmCommand),
+    /// Record that a person approved what a session does next (temporal policies honour it).
+    Approve(approve::ApproveArgs),
+    /// Canary tokens whose appearance in a model output is blocked.
+    #[command(subcommand)]
+    Canary(canary::CanaryCommand),
+    /// The system prompt whose leak in model outputs is blocked.
+    #[command(subcommand, name = "system-prompt")]
+    SystemPrompt(canary::SystemPromptCommand),
 }
 
 /// Run the parsed command; returns the process exit code.
@@ -86,6 +96,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Audit(cmd) => audit::run(cmd, &db_path(cli.db)),
         Command::Feedback(args) => feedback::run(args, config, &db_path(cli.db)),
         Command::Swarm(cmd) => swarm::run(cmd, config, &db_path(cli.db)),
+        Command::Approve(args) => approve::run(args, config, &db_path(cli.db)),
+        Command::Canary(cmd) => canary::run_canary(cmd, &db_path(cli.db)),
+        Command::SystemPrompt(cmd) => canary::run_system_prompt(cmd, &db_path(cli.db)),
     }
 }
 

@@ -19,7 +19,7 @@ pub enum Format {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(group = clap::ArgGroup::new("input").required(true).args(["text", "file", "jsonl"]))]
+#[command(group = clap::ArgGroup::new("input").required(true).multiple(true).args(["text", "file", "jsonl", "tool_input"]))]
 pub struct ScanArgs {
     /// The text to scan.
     pub text: Option<String>,
