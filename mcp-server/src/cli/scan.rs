@@ -279,7 +279,22 @@ pub async fn scan_stream(
     });
     let mut in_flight = FuturesOrdered::new();
     let mut open = true;
-    while open || !in_flight.is_empty() {
+    // A line of a session must see every earlier line of the stream recorded (the analyzer and the temporal
+    // policies read the session's trace), so it waits for the lines in flight and runs alone.
+    let mut held: Option<Result<ScanRequest, Value>> = None;
+    let mut barrier = false;
+    loop {
+        if in_flight.is_empty() {
+            barrier = false;
+            if let Some(parsed) = held.take() {
+                barrier = parsed.as_ref().is_ok_and(|r| r.session_id.is_some());
+                in_flight.push_back(scan_parsed(swarm, parsed));
+                continue;
+            }
+            if !open {
+                break;
+            }
+        }
         tokio::select! {
             biased;
             Some(answer) = in_flight.next(), if !in_flight.is_empty() => {
@@ -288,16 +303,19 @@ pub async fn scan_stream(
                 output.write_all(b"\n")?;
                 output.flush()?;
             }
-            line = rx.recv(), if open && in_flight.len() < JSONL_IN_FLIGHT => match line {
+            line = rx.recv(), if open && held.is_none() && !barrier && in_flight.len() < JSONL_IN_FLIGHT => match line {
                 Some(Ok((line_no, status, buf))) => {
-                    in_flight.push_back(async move {
-                        match status {
-                            LineStatus::TooLong => {
-                                json!({ "error": format!("line {line_no}: longer than {max_line} bytes") })
-                            }
-                            _ => answer_line(swarm, default_source, &buf, line_no).await,
-                        }
-                    });
+                    let parsed = match status {
+                        LineStatus::TooLong => Err(json!({ "error": format!("line {line_no}: longer than {max_line} bytes") })),
+                        _ => parse_line(default_source, &buf, line_no),
+                    };
+                    let sequential = parsed.as_ref().is_ok_and(|r| r.session_id.is_some());
+                    if sequential && !in_flight.is_empty() {
+                        held = Some(parsed);
+                    } else {
+                        barrier = sequential;
+                        in_flight.push_back(scan_parsed(swarm, parsed));
+                    }
                 }
                 Some(Err(e)) => return Err(e.into()),
                 None => open = false,
@@ -307,24 +325,31 @@ pub async fn scan_stream(
     Ok(())
 }
 
-async fn answer_line(swarm: &Swarm, default_source: Source, raw: &[u8], line_no: usize) -> Value {
+/// A request line, or the error answer it gets.
+fn parse_line(default_source: Source, raw: &[u8], line_no: usize) -> Result<ScanRequest, Value> {
     let line = match std::str::from_utf8(raw) {
         Ok(l) => l.trim_end_matches(['\n', '\r']),
-        Err(e) => return json!({ "error": format!("line {line_no}: not valid UTF-8 at byte {}", e.valid_up_to()) }),
+        Err(e) => {
+            return Err(json!({ "error": format!("line {line_no}: not valid UTF-8 at byte {}", e.valid_up_to()) }));
+        }
     };
-    let req: LineRequest = match serde_json::from_str(line) {
-        Ok(r) => r,
-        Err(e) => return json!({ "error": format!("line {line_no}: {e}") }),
-    };
-    let req = ScanRequest {
+    let req: LineRequest =
+        serde_json::from_str(line).map_err(|e| json!({ "error": format!("line {line_no}: {e}") }))?;
+    Ok(ScanRequest {
         text: req.text,
         source: req.source.unwrap_or(default_source),
         session_id: req.session_id,
         meta: req.meta,
-    };
-    match timed_scan(swarm, req).await {
-        Ok((verdict, us)) => verdict_json(&verdict, us),
-        Err(e) => json!({ "error": format!("line {line_no}: {e}") }),
+    })
+}
+
+async fn scan_parsed(swarm: &Swarm, parsed: Result<ScanRequest, Value>) -> Value {
+    match parsed {
+        Err(answer) => answer,
+        Ok(req) => match timed_scan(swarm, req).await {
+            Ok((verdict, us)) => verdict_json(&verdict, us),
+            Err(e) => json!({ "error": e.to_string() }),
+        },
     }
 }
 
