@@ -48,10 +48,10 @@ impl DetectorAgent {
     ) -> Result<FastVerdict, DetectorError> {
         let mut detection = self.detector.detect(text)?;
         let mut allowlisted = None;
-        if let Some(mem) = memory
-            && mem.vector_count() > 0
-        {
-            if let Some((id, similarity, span)) = recall(mem, text, match_threshold) {
+        if let Some(mem) = memory {
+            if mem.vector_count() > 0
+                && let Some((id, similarity, span)) = recall(mem, text, match_threshold)
+            {
                 let finding = Finding {
                     category: Category::PromptInjection,
                     rule_id: format!("memory.learned:{id}"),
