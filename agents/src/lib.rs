@@ -8,4 +8,6 @@
 pub mod detector;
 pub mod policy;
 
+pub mod responder;
+
 pub use detector::{Detection, Detector, DetectorError};
