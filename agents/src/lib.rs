@@ -7,7 +7,7 @@
 
 pub mod detector;
 pub mod policy;
-
+pub mod researcher;
 pub mod responder;
 
 pub use detector::{Detection, Detector, DetectorError};
