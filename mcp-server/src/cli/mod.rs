@@ -5,6 +5,7 @@ pub mod audit;
 pub mod corpus;
 pub mod eval;
 pub mod memory;
+pub mod redteam;
 pub mod scan;
 pub mod skills;
 pub mod train;
@@ -65,6 +66,8 @@ pub enum Command {
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Mutate known attacks and measure how many variants are still caught, per family.
+    Redteam(redteam::RedteamArgs),
 }
 
 /// Run the parsed command; returns the process exit code.
@@ -77,6 +80,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Skills(cmd) => skills::run(cmd, config),
         Command::Memory(cmd) => memory::run(cmd, &db_path(cli.db)),
         Command::Audit(cmd) => audit::run(cmd, &db_path(cli.db)),
+        Command::Redteam(args) => redteam::run(args, config),
     }
 }
 
