@@ -98,8 +98,8 @@ pub struct SanitizeOptions {
     /// Frame the content as untrusted, mark flagged spans, neutralise role delimiters.
     pub spotlight: bool,
     /// Defang markdown images/links and `<img>` tags that an exfiltration finding points at.
-    /// Not in the original brief: without it a flagged image in model output still beacons
-    /// when the client renders it, and no other option covers that.
+    /// Separate from `spotlight` because model outputs need it most: a flagged image in a
+    /// model's answer beacons the moment the client renders it.
     pub defang_exfiltration: bool,
 }
 
@@ -143,6 +143,8 @@ pub struct Sanitized {
 /// Sanitise `text` from `source` given the detector's `findings` (spans into `text`).
 /// Never panics: spans that are out of range, empty or not on char boundaries are skipped.
 pub fn sanitize(text: &str, source: Source, findings: &[Finding], opts: &SanitizeOptions) -> Sanitized {
+    // The patterns are constants (a test compiles them); should they ever fail to compile,
+    // the pattern-based steps are skipped rather than taking the process down.
     let pats = PATTERNS.as_ref().ok();
     let header = untrusted_open(source);
     // Content range: the whole text, or the inside of a frame we wrote earlier.
