@@ -67,6 +67,7 @@ pub fn verdict(detection: Detection, source: Source, policy: &SourcePolicy) -> V
         sanitized: None,
         stages: Vec::new(),
         audit_id: None,
+        degraded: Vec::new(),
     }
 }
 

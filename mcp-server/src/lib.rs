@@ -20,6 +20,7 @@ pub use aimds_memory as memory;
 pub use aimds_runtime as runtime;
 
 pub use aimds_agents::detector::{Detection, Detector, DetectorError};
+pub use aimds_agents::{Swarm, SwarmBuilder, SwarmError, SwarmStatus};
 pub use aimds_runtime::{Action, Category, ScanRequest, Source, StageTiming, SwarmConfig, Verdict};
 
 /// The guard: a configuration plus the detector compiled from it. Cheap to share (`Arc`):
@@ -36,6 +37,69 @@ pub enum GuardError {
     Config(#[from] aimds_runtime::ConfigError),
     #[error(transparent)]
     Detector(#[from] DetectorError),
+    #[error("cannot open memory {path}: {source}")]
+    Memory {
+        path: String,
+        source: aimds_memory::MemoryError,
+    },
+    #[error(transparent)]
+    Swarm(#[from] SwarmError),
+}
+
+/// The config at `path`, or the embedded default.
+pub fn load_config(path: Option<&Path>) -> Result<SwarmConfig, GuardError> {
+    Ok(match path {
+        Some(p) => SwarmConfig::from_file(p)?,
+        None => SwarmConfig::default(),
+    })
+}
+
+/// Whether a config runs any role that reads or writes the shared memory.
+pub fn needs_memory(config: &SwarmConfig) -> bool {
+    use aimds_runtime::Role;
+    [Role::Analyzer, Role::Validator, Role::Logger, Role::Researcher]
+        .into_iter()
+        .any(|r| config.runs(r))
+}
+
+/// Opens the memory at `db` with the durability the config asks for.
+pub fn open_memory(config: &SwarmConfig, db: &Path) -> Result<memory::Memory, GuardError> {
+    use aimds_runtime::config::DurabilityMode;
+    let durability = match config.memory.durability {
+        DurabilityMode::Sync => memory::Durability::Sync,
+        DurabilityMode::Batched => memory::Durability::Batched {
+            max_delay: std::time::Duration::from_millis(config.memory.batch_max_delay_ms),
+            max_batch: config.memory.batch_max_size,
+        },
+    };
+    let options = memory::MemoryOptions {
+        durability,
+        ..memory::MemoryOptions::default()
+    };
+    memory::Memory::open_with(db, options).map_err(|source| GuardError::Memory {
+        path: db.display().to_string(),
+        source,
+    })
+}
+
+/// The swarm a config describes, with its memory at `db` when one of its roles needs it. Call inside a tokio
+/// runtime (the supervised pools are tasks on it).
+pub fn start_swarm(config: SwarmConfig, db: &Path) -> Result<Swarm, GuardError> {
+    let memory = if needs_memory(&config) {
+        Some(open_memory(&config, db)?)
+    } else {
+        None
+    };
+    Ok(Swarm::start(config, memory)?)
+}
+
+/// The runtime the CLI runs the swarm on: two workers (the target machine has two cores), timers and I/O.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("aimds")
+        .enable_all()
+        .build()
 }
 
 impl Guard {

@@ -77,45 +77,85 @@ impl Memory {
     /// A session's events with `seq > after_seq`, in order, at most `limit` (≤ 10 000).
     pub fn session_events(&self, session: &str, after_seq: i64, limit: usize) -> Result<Vec<Event>> {
         let session = session.to_string();
-        let limit = i64::try_from(limit.min(10_000)).unwrap_or(10_000);
+        let limit = clamp_limit(limit);
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT id, session, seq, source, kind, summary, verdict, created_at FROM events
                  WHERE session = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
             )?;
-            let rows = stmt.query_map(params![session, after_seq, limit], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, i64>(7)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (id, session, seq, source, kind, summary, verdict, created_at) = row?;
-                let verdict = verdict
-                    .map(|v| serde_json::from_str(&v))
-                    .transpose()
-                    .map_err(MemoryError::from)?;
-                out.push(Event {
-                    id,
-                    session,
-                    seq,
-                    source,
-                    kind,
-                    summary,
-                    verdict,
-                    created_at,
-                });
-            }
+            collect(stmt.query_map(params![session, after_seq, limit], row)?)
+        })
+    }
+
+    /// The newest `n` events of a session (≤ 10 000), oldest first: the analyzer's window.
+    pub fn session_tail(&self, session: &str, n: usize) -> Result<Vec<Event>> {
+        let session = session.to_string();
+        let limit = clamp_limit(n);
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, session, seq, source, kind, summary, verdict, created_at FROM events
+                 WHERE session = ?1 ORDER BY seq DESC LIMIT ?2",
+            )?;
+            let mut out = collect(stmt.query_map(params![session, limit], row)?)?;
+            out.reverse();
             Ok(out)
         })
     }
+
+    /// The newest `n` events of one kind across all sessions (≤ 10 000), newest first: e.g. recent traffic the
+    /// learning gate replays candidates against.
+    pub fn recent_events(&self, kind: &str, n: usize) -> Result<Vec<Event>> {
+        let kind = kind.to_string();
+        let limit = clamp_limit(n);
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, session, seq, source, kind, summary, verdict, created_at FROM events
+                 WHERE kind = ?1 ORDER BY id DESC LIMIT ?2",
+            )?;
+            collect(stmt.query_map(params![kind, limit], row)?)
+        })
+    }
+}
+
+fn clamp_limit(n: usize) -> i64 {
+    i64::try_from(n.min(10_000)).unwrap_or(10_000)
+}
+
+type Row = (i64, String, i64, String, String, String, Option<String>, i64);
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
+}
+
+fn collect(rows: impl Iterator<Item = rusqlite::Result<Row>>) -> Result<Vec<Event>> {
+    let mut out = Vec::new();
+    for r in rows {
+        let (id, session, seq, source, kind, summary, verdict, created_at) = r?;
+        let verdict = verdict
+            .map(|v| serde_json::from_str(&v))
+            .transpose()
+            .map_err(MemoryError::from)?;
+        out.push(Event {
+            id,
+            session,
+            seq,
+            source,
+            kind,
+            summary,
+            verdict,
+            created_at,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -147,6 +187,14 @@ mod tests {
         assert_eq!(s1[0].verdict, Some(json!({"action": "allow"})));
         assert_eq!(m.session_events("s1", 1, 100).unwrap().len(), 1);
         assert!(m.session_events("nope", 0, 100).unwrap().is_empty());
+        m.append_event(ev("s1", "c")).unwrap();
+        let tail = m.session_tail("s1", 2).unwrap();
+        assert_eq!(tail.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 3]);
+        let recent = m.recent_events("scan", 2).unwrap();
+        assert_eq!(
+            recent.iter().map(|e| e.summary.as_str()).collect::<Vec<_>>(),
+            vec!["c", "c"]
+        );
     }
 
     #[test]

@@ -13,7 +13,8 @@ use crate::error::{MemoryError, Result};
 pub const APPLICATION_ID: i32 = 0x4149_4d44;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`. Never edit a shipped migration; append a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -105,7 +106,12 @@ CREATE TABLE edges (
     UNIQUE (from_node, to_node, relation)
 ) STRICT;
 CREATE INDEX edges_by_to ON edges (to_node);
-"#];
+"#,
+    // 2: the learning gate replays recent traffic of one kind across sessions.
+    r#"
+CREATE INDEX events_by_kind ON events (kind, id);
+"#,
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

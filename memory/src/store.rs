@@ -101,6 +101,14 @@ pub struct Memory {
     pub(crate) inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for Memory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Memory")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}
+
 pub(crate) struct Inner {
     path: PathBuf,
     in_memory: bool,
@@ -316,6 +324,12 @@ impl Memory {
     }
 
     /// Counts of everything, for `aimds memory stats` and health checks.
+    /// Live vectors in the index (patterns and allowlist entries): a lock-free-ish check callers on the fast path
+    /// use to skip a search when there is nothing to find.
+    pub fn vector_count(&self) -> usize {
+        self.inner.index.live_count()
+    }
+
     pub fn stats(&self) -> Result<Stats> {
         let embedder = self.inner.embedder.id().to_string();
         let live = self.inner.index.live_count();

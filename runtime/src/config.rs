@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::agent::Role;
+use crate::judge::JudgeConfig;
+use crate::ltl::{TemporalPolicy, compile_policies, default_policies};
 use crate::types::{Action, Source};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +38,13 @@ pub struct SwarmConfig {
     pub detector: DetectorConfig,
     /// The action table: for each source, at which risk which action is taken.
     pub policy: BTreeMap<Source, SourcePolicy>,
+    /// Which roles run, how many instances, their deadlines and mailboxes.
+    pub roles: BTreeMap<Role, RoleConfig>,
+    /// How the shared memory commits (its path comes from `--db` / `AIMDS_DB`).
+    pub memory: MemoryConfig,
+    pub analyzer: AnalyzerConfig,
+    pub validator: ValidatorConfig,
+    pub researcher: ResearcherConfig,
 }
 
 impl Default for SwarmConfig {
@@ -46,6 +56,187 @@ impl Default for SwarmConfig {
                 .into_iter()
                 .map(|s| (s, SourcePolicy::default_for(s)))
                 .collect(),
+            roles: Role::ALL.into_iter().map(|r| (r, RoleConfig::default_for(r))).collect(),
+            memory: MemoryConfig::default(),
+            analyzer: AnalyzerConfig::default(),
+            validator: ValidatorConfig::default(),
+            researcher: ResearcherConfig::default(),
+        }
+    }
+}
+
+/// One role of the swarm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleConfig {
+    /// Whether the role runs. The detector and the responder always run.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Worker instances sharing the role's mailbox (supervised roles only).
+    #[serde(default = "one")]
+    pub instances: usize,
+    /// How long a scan waits for this stage before it goes on without it (the fast verdict stands).
+    #[serde(default = "default_deadline_ms")]
+    pub deadline_ms: u64,
+    /// Tasks that may wait in the mailbox; a full mailbox makes callers wait (backpressure).
+    #[serde(default = "default_mailbox")]
+    pub mailbox: usize,
+    /// How opinions of this stage combine with the verdict so far: `max` keeps the highest risk, `weighted`
+    /// averages by `weight`.
+    #[serde(default)]
+    pub aggregate: Aggregate,
+    /// Weight of this stage's risk under `weighted` aggregation.
+    #[serde(default = "unit_weight")]
+    pub weight: f32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregate {
+    #[default]
+    Max,
+    Weighted,
+}
+
+fn yes() -> bool {
+    true
+}
+fn one() -> usize {
+    1
+}
+fn default_deadline_ms() -> u64 {
+    250
+}
+fn default_mailbox() -> usize {
+    1024
+}
+fn unit_weight() -> f32 {
+    1.0
+}
+
+impl RoleConfig {
+    pub fn default_for(role: Role) -> Self {
+        let deadline_ms = match role {
+            Role::Detector | Role::Responder => 1_000,
+            Role::Analyzer => 250,
+            Role::Validator => 250,
+            Role::Logger => 5_000,
+            Role::Researcher => 30_000,
+        };
+        RoleConfig {
+            enabled: true,
+            instances: if role == Role::Analyzer { 2 } else { 1 },
+            deadline_ms,
+            mailbox: default_mailbox(),
+            aggregate: Aggregate::Max,
+            weight: 1.0,
+        }
+    }
+}
+
+/// Durability of audit records and session events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MemoryConfig {
+    /// `sync`: a verdict is returned only after its audit record is committed. `batched`: group commit off the
+    /// request path within `batch_max_delay_ms`, flushed on clean shutdown.
+    pub durability: DurabilityMode,
+    pub batch_max_delay_ms: u64,
+    pub batch_max_size: usize,
+}
+
+impl Default for MemoryConfig {
+    fn default() -> Self {
+        MemoryConfig {
+            durability: DurabilityMode::Sync,
+            batch_max_delay_ms: 20,
+            batch_max_size: 256,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DurabilityMode {
+    Sync,
+    Batched,
+}
+
+/// Session analysis (multi-turn attacks).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnalyzerConfig {
+    /// Earlier turns of the session looked at together with the current one.
+    pub window_turns: usize,
+    /// Session risk from which the session counts as under attack.
+    pub session_threshold: f32,
+    /// Blocked turns within the window that count as probing.
+    pub probe_blocks: usize,
+    /// Similarity (cosine) of the recent window to a known multi-turn attack in vector memory.
+    pub similarity_threshold: f32,
+    /// Bytes of each turn kept in the session trace (redacted) for the analyzer to re-read.
+    pub turn_bytes: usize,
+    /// The optional LLM judge for texts in the gray zone (off by default).
+    pub judge: JudgeConfig,
+}
+
+impl Default for AnalyzerConfig {
+    fn default() -> Self {
+        AnalyzerConfig {
+            window_turns: 8,
+            session_threshold: 0.5,
+            probe_blocks: 3,
+            similarity_threshold: 0.8,
+            turn_bytes: 4096,
+            judge: JudgeConfig::default(),
+        }
+    }
+}
+
+/// Model-output checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ValidatorConfig {
+    /// Look for registered canary tokens in model outputs.
+    pub canaries: bool,
+    /// Fraction of a registered system prompt's word shingles found in an output that counts as a leak.
+    pub leak_overlap: f32,
+    /// A verbatim run of this many words of the system prompt counts as a leak.
+    pub leak_run_words: usize,
+    /// Temporal policies over each session's event trace (past-time LTL; see `ltl`).
+    pub policies: Vec<TemporalPolicy>,
+}
+
+impl Default for ValidatorConfig {
+    fn default() -> Self {
+        ValidatorConfig {
+            canaries: true,
+            leak_overlap: 0.3,
+            leak_run_words: 12,
+            policies: default_policies(),
+        }
+    }
+}
+
+/// The learning loop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResearcherConfig {
+    /// Cosine similarity at which a scanned text matches a learned attack (and at which a candidate conflicts
+    /// with a benign reference text in the gate).
+    pub match_threshold: f32,
+    /// Cosine similarity at which a text counts as a near-duplicate of an allowlisted one.
+    pub allowlist_threshold: f32,
+    /// Recent allowed texts (from the session traces) the gate replays besides the shipped benign reference set.
+    pub recent_allowed: usize,
+}
+
+impl Default for ResearcherConfig {
+    fn default() -> Self {
+        ResearcherConfig {
+            match_threshold: 0.8,
+            allowlist_threshold: 0.9,
+            recent_allowed: 500,
         }
     }
 }
@@ -176,7 +367,21 @@ impl SwarmConfig {
         for s in Source::ALL {
             cfg.policy.entry(s).or_insert_with(|| SourcePolicy::default_for(s));
         }
-        cfg.validate(file)?;
+        for r in Role::ALL {
+            cfg.roles.entry(r).or_insert_with(|| RoleConfig::default_for(r));
+        }
+        cfg.validate().map_err(|(path, message)| match locate(text, &path) {
+            Some(line) => ConfigError::Parse {
+                file: file.to_string(),
+                line,
+                column: 1,
+                message,
+            },
+            None => ConfigError::Invalid {
+                file: file.to_string(),
+                message,
+            },
+        })?;
         Ok(cfg)
     }
 
@@ -188,61 +393,196 @@ impl SwarmConfig {
             .unwrap_or_else(|| SourcePolicy::default_for(source))
     }
 
-    fn validate(&self, file: &str) -> Result<(), ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid {
-            file: file.to_string(),
-            message,
-        };
+    /// Checks what the types cannot; the error names the YAML path and, where the file has it, its line.
+    fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |path: String, message: String| Err((path, message));
         if self.version != 1 {
-            return Err(invalid(format!(
-                "version {} is not supported (expected 1)",
-                self.version
-            )));
+            return bad(
+                "version".into(),
+                format!("version {} is not supported (expected 1)", self.version),
+            );
         }
+        let in_unit = |x: f32| (0.0..=1.0).contains(&x);
         for (source, p) in &self.policy {
-            let in_unit = |x: f32| (0.0..=1.0).contains(&x);
             if !in_unit(p.threshold) {
-                return Err(invalid(format!(
-                    "policy.{source}.threshold = {} is outside 0..1",
-                    p.threshold
-                )));
+                return bad(
+                    format!("policy.{source}.threshold"),
+                    format!("policy.{source}.threshold = {} is outside 0..1", p.threshold),
+                );
             }
             if let Some(b) = p.block_at
                 && (!in_unit(b) || b < p.threshold)
             {
-                return Err(invalid(format!(
-                    "policy.{source}.block_at = {b} must lie in threshold..1 (threshold is {})",
-                    p.threshold
-                )));
+                return bad(
+                    format!("policy.{source}.block_at"),
+                    format!(
+                        "policy.{source}.block_at = {b} must lie in threshold..1 (threshold is {})",
+                        p.threshold
+                    ),
+                );
             }
         }
         let d = &self.detector;
         if d.max_input_bytes == 0 || d.max_input_bytes > 64 << 20 {
-            return Err(invalid(format!(
-                "detector.max_input_bytes = {} must be between 1 and 67108864",
-                d.max_input_bytes
-            )));
+            return bad(
+                "detector.max_input_bytes".into(),
+                format!(
+                    "detector.max_input_bytes = {} must be between 1 and 67108864",
+                    d.max_input_bytes
+                ),
+            );
         }
         if d.decode.max_depth > 8 {
-            return Err(invalid(format!(
-                "detector.decode.max_depth = {} is above the limit of 8",
-                d.decode.max_depth
-            )));
+            return bad(
+                "detector.decode.max_depth".into(),
+                format!(
+                    "detector.decode.max_depth = {} is above the limit of 8",
+                    d.decode.max_depth
+                ),
+            );
         }
         if !(0.01..=0.99).contains(&d.classifier_threshold) {
-            return Err(invalid(format!(
-                "detector.classifier_threshold = {} must be between 0.01 and 0.99",
-                d.classifier_threshold
-            )));
+            return bad(
+                "detector.classifier_threshold".into(),
+                format!(
+                    "detector.classifier_threshold = {} must be between 0.01 and 0.99",
+                    d.classifier_threshold
+                ),
+            );
         }
         if !(0.0..=4.0).contains(&d.classifier_weight) {
-            return Err(invalid(format!(
-                "detector.classifier_weight = {} must be between 0 and 4",
-                d.classifier_weight
-            )));
+            return bad(
+                "detector.classifier_weight".into(),
+                format!(
+                    "detector.classifier_weight = {} must be between 0 and 4",
+                    d.classifier_weight
+                ),
+            );
+        }
+        for (role, r) in &self.roles {
+            let at = |field: &str| format!("roles.{role}.{field}");
+            if !r.enabled && matches!(role, Role::Detector | Role::Responder) {
+                return bad(
+                    at("enabled"),
+                    format!("roles.{role} cannot be disabled: every scan needs it"),
+                );
+            }
+            if !(1..=64).contains(&r.instances) {
+                return bad(
+                    at("instances"),
+                    format!("roles.{role}.instances = {} must be between 1 and 64", r.instances),
+                );
+            }
+            if !(1..=600_000).contains(&r.deadline_ms) {
+                return bad(
+                    at("deadline_ms"),
+                    format!(
+                        "roles.{role}.deadline_ms = {} must be between 1 and 600000",
+                        r.deadline_ms
+                    ),
+                );
+            }
+            if !(1..=1 << 20).contains(&r.mailbox) {
+                return bad(
+                    at("mailbox"),
+                    format!("roles.{role}.mailbox = {} must be between 1 and 1048576", r.mailbox),
+                );
+            }
+            if !(0.0..=100.0).contains(&r.weight) {
+                return bad(
+                    at("weight"),
+                    format!("roles.{role}.weight = {} must be between 0 and 100", r.weight),
+                );
+            }
+        }
+        let a = &self.analyzer;
+        if !(1..=256).contains(&a.window_turns) {
+            return bad(
+                "analyzer.window_turns".into(),
+                format!("analyzer.window_turns = {} must be between 1 and 256", a.window_turns),
+            );
+        }
+        for (name, x) in [
+            ("analyzer.session_threshold", a.session_threshold),
+            ("analyzer.similarity_threshold", a.similarity_threshold),
+            ("validator.leak_overlap", self.validator.leak_overlap),
+            ("researcher.match_threshold", self.researcher.match_threshold),
+            ("researcher.allowlist_threshold", self.researcher.allowlist_threshold),
+        ] {
+            if !in_unit(x) || x == 0.0 {
+                return bad(name.into(), format!("{name} = {x} must be in (0, 1]"));
+            }
+        }
+        if !(64..=65_536).contains(&a.turn_bytes) {
+            return bad(
+                "analyzer.turn_bytes".into(),
+                format!("analyzer.turn_bytes = {} must be between 64 and 65536", a.turn_bytes),
+            );
+        }
+        if self.validator.leak_run_words < 3 {
+            return bad(
+                "validator.leak_run_words".into(),
+                format!(
+                    "validator.leak_run_words = {} must be at least 3",
+                    self.validator.leak_run_words
+                ),
+            );
+        }
+        if self.researcher.recent_allowed > 10_000 {
+            return bad(
+                "researcher.recent_allowed".into(),
+                format!(
+                    "researcher.recent_allowed = {} is above 10000",
+                    self.researcher.recent_allowed
+                ),
+            );
+        }
+        if let Err(e) = a.judge.validate() {
+            return bad("analyzer.judge".into(), format!("analyzer.{}", e.0));
+        }
+        if let Err(e) = compile_policies(&self.validator.policies) {
+            return bad("validator.policies".into(), format!("validator.policies: {e}"));
+        }
+        let m = &self.memory;
+        if !(1..=10_000).contains(&m.batch_max_delay_ms) || !(1..=100_000).contains(&m.batch_max_size) {
+            return bad(
+                "memory.batch_max_delay_ms".into(),
+                "memory.batch_max_delay_ms must be 1..10000 and memory.batch_max_size 1..100000".into(),
+            );
         }
         Ok(())
     }
+
+    /// Whether a role runs.
+    pub fn runs(&self, role: Role) -> bool {
+        self.roles.get(&role).is_none_or(|r| r.enabled)
+    }
+
+    pub fn role(&self, role: Role) -> RoleConfig {
+        self.roles
+            .get(&role)
+            .cloned()
+            .unwrap_or_else(|| RoleConfig::default_for(role))
+    }
+}
+
+/// The 1-based line of a dotted YAML path (`policy.user.threshold`) in `text`: each segment is searched as a
+/// key after the previous one's line. Good enough to point a person at the right place; `None` when the path
+/// comes from defaults rather than the file.
+fn locate(text: &str, path: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut from = 0usize;
+    let mut found = None;
+    for seg in path.split('.') {
+        let key = format!("{seg}:");
+        let hit = lines.iter().enumerate().skip(from).find(|(_, l)| {
+            let l = l.split('#').next().unwrap_or("");
+            l.trim_start().starts_with(&key) || l.contains(&format!("{{ {key}")) || l.contains(&format!(", {key}"))
+        })?;
+        found = Some(hit.0 + 1);
+        from = hit.0;
+    }
+    found
 }
 
 #[cfg(test)]
@@ -254,6 +594,34 @@ mod tests {
         let text = include_str!("../../swarm-configs/default.yaml");
         let cfg = SwarmConfig::from_yaml(text, "default.yaml").expect("default.yaml parses");
         assert_eq!(cfg, SwarmConfig::default());
+    }
+
+    #[test]
+    fn shipped_configs_load() {
+        for (name, text) in [
+            ("strict.yaml", include_str!("../../swarm-configs/strict.yaml")),
+            ("low-latency.yaml", include_str!("../../swarm-configs/low-latency.yaml")),
+            ("agent-guard.yaml", include_str!("../../swarm-configs/agent-guard.yaml")),
+        ] {
+            let cfg = SwarmConfig::from_yaml(text, name).unwrap_or_else(|e| panic!("{e}"));
+            assert!(cfg.runs(Role::Detector) && cfg.runs(Role::Responder), "{name}");
+        }
+        let low = SwarmConfig::from_yaml(include_str!("../../swarm-configs/low-latency.yaml"), "l").unwrap();
+        assert!(!low.runs(Role::Logger) && !low.runs(Role::Analyzer));
+    }
+
+    #[test]
+    fn unknown_role_and_bad_role_settings_name_the_line() {
+        let err = SwarmConfig::from_yaml("version: 1\nroles:\n  judge: { enabled: true }\n", "r.yaml").unwrap_err();
+        assert!(err.to_string().starts_with("r.yaml:3:"), "{err}");
+        assert!(err.to_string().contains("judge"), "{err}");
+        let err = SwarmConfig::from_yaml("roles:\n  analyzer:\n    instances: 0\n", "r.yaml").unwrap_err();
+        assert!(err.to_string().starts_with("r.yaml:3:"), "{err}");
+        assert!(err.to_string().contains("instances"), "{err}");
+        let err = SwarmConfig::from_yaml("roles:\n  detector: { enabled: false }\n", "r.yaml").unwrap_err();
+        assert!(err.to_string().contains("cannot be disabled"), "{err}");
+        let err = SwarmConfig::from_yaml("policy:\n  user: { threshold: 1.5, action: block }\n", "t.yaml").unwrap_err();
+        assert!(err.to_string().starts_with("t.yaml:2:"), "{err}");
     }
 
     #[test]

@@ -297,4 +297,7 @@ pub struct Verdict {
     pub stages: Vec<StageTiming>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_id: Option<u64>,
+    /// Stages that were skipped or failed (deadline, panic, error): the verdict stands without them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub degraded: Vec<String>,
 }

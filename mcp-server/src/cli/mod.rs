@@ -1,13 +1,17 @@
 //! The `aimds` command line. Flags and their parsing live here; each subcommand is one
 //! file, and the work itself is done by the library (`Guard`, `Detector`, `train`).
 
+pub mod approve;
 pub mod audit;
+pub mod canary;
 pub mod corpus;
 pub mod eval;
+pub mod feedback;
 pub mod memory;
 pub mod redteam;
 pub mod scan;
 pub mod skills;
+pub mod swarm;
 pub mod train;
 
 use std::path::PathBuf;
@@ -66,6 +70,19 @@ pub enum Command {
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Report a text as an attack or as benign: the swarm learns from it (behind its validation gate).
+    Feedback(feedback::FeedbackArgs),
+    /// The swarm's live topology.
+    #[command(subcommand)]
+    Swarm(swarm::SwarmCommand),
+    /// Record that a person approved what a session does next (temporal policies honour it).
+    Approve(approve::ApproveArgs),
+    /// Canary tokens whose appearance in a model output is blocked.
+    #[command(subcommand)]
+    Canary(canary::CanaryCommand),
+    /// The system prompt whose leak in model outputs is blocked.
+    #[command(subcommand, name = "system-prompt")]
+    SystemPrompt(canary::SystemPromptCommand),
     /// Mutate known attacks and measure how many variants are still caught, per family.
     Redteam(redteam::RedteamArgs),
 }
@@ -74,12 +91,17 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     let config = cli.config.as_deref();
     match cli.command {
-        Command::Scan(args) => scan::run(args, config),
+        Command::Scan(args) => scan::run(args, config, &db_path(cli.db)),
         Command::Eval(args) => eval::run(args, config),
         Command::Train(args) => train::run(args, config),
         Command::Skills(cmd) => skills::run(cmd, config),
         Command::Memory(cmd) => memory::run(cmd, &db_path(cli.db)),
         Command::Audit(cmd) => audit::run(cmd, &db_path(cli.db)),
+        Command::Feedback(args) => feedback::run(args, config, &db_path(cli.db)),
+        Command::Swarm(cmd) => swarm::run(cmd, config, &db_path(cli.db)),
+        Command::Approve(args) => approve::run(args, config, &db_path(cli.db)),
+        Command::Canary(cmd) => canary::run_canary(cmd, &db_path(cli.db)),
+        Command::SystemPrompt(cmd) => canary::run_system_prompt(cmd, &db_path(cli.db)),
         Command::Redteam(args) => redteam::run(args, config),
     }
 }

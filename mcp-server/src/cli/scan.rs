@@ -5,10 +5,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
+use futures::StreamExt;
+use futures::stream::FuturesOrdered;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{Guard, ScanRequest, Source, Verdict};
+use crate::{ScanRequest, Source, Swarm, SwarmError, Verdict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -17,20 +19,30 @@ pub enum Format {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(group = clap::ArgGroup::new("input").required(true).args(["text", "file", "jsonl"]))]
+#[command(group = clap::ArgGroup::new("input").required(true).multiple(true).args(["text", "file", "jsonl", "tool_input"]))]
 pub struct ScanArgs {
     /// The text to scan.
     pub text: Option<String>,
     /// Scan the contents of a file (UTF-8).
     #[arg(long, value_name = "PATH")]
     pub file: Option<PathBuf>,
-    /// Read JSON lines from stdin (`{"text": ..., "source"?: ..., "session_id"?: ...}`) and write one
-    /// JSON verdict per line to stdout, in order.
+    /// Read JSON lines from stdin (`{"text": ..., "source"?: ..., "session_id"?: ..., "meta"?: {...}}`) and
+    /// write one JSON verdict per line to stdout, in order.
     #[arg(long)]
     pub jsonl: bool,
     /// Where the text comes from; decides the policy. In --jsonl mode a line's own `source` wins.
     #[arg(long, value_enum, default_value_t = SourceArg::User)]
     pub source: SourceArg,
+    /// The session (conversation, agent run) this text belongs to: enables multi-turn analysis and temporal
+    /// policies over the session's trace.
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+    /// For `--source tool-call`: the tool's name (e.g. `Bash`, `WebFetch`, `mcp__github__create_issue`).
+    #[arg(long, value_name = "NAME")]
+    pub tool: Option<String>,
+    /// For `--source tool-call`: the tool's input as JSON; TEXT may then be omitted.
+    #[arg(long, value_name = "JSON")]
+    pub tool_input: Option<String>,
     /// Output format for a single text (--jsonl always writes JSON).
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
@@ -57,38 +69,102 @@ impl From<SourceArg> for Source {
     }
 }
 
-pub fn run(args: ScanArgs, config: Option<&Path>) -> anyhow::Result<i32> {
-    let guard = Guard::from_config_file(config)?;
+/// Scans in flight at once in `--jsonl` mode: enough for the logger's group commit to share one fsync among
+/// many verdicts, small enough to keep memory constant.
+const JSONL_IN_FLIGHT: usize = 64;
+
+pub fn run(args: ScanArgs, config: Option<&Path>, db: &Path) -> anyhow::Result<i32> {
+    let config = crate::load_config(config)?;
+    let rt = crate::runtime()?;
+    rt.block_on(async {
+        let swarm = crate::start_swarm(config, db)?;
+        let code = run_on(&swarm, args).await;
+        swarm.shutdown(std::time::Duration::from_secs(5)).await;
+        code
+    })
+}
+
+async fn run_on(swarm: &Swarm, args: ScanArgs) -> anyhow::Result<i32> {
     let source = Source::from(args.source);
     if args.jsonl {
-        let stdin = std::io::stdin().lock();
-        let stdout = std::io::stdout().lock();
-        scan_stream(&guard, source, stdin, stdout)?;
+        scan_stream(swarm, source, std::io::stdin(), std::io::stdout()).await?;
         return Ok(super::exit::OK);
     }
-    let text = match (&args.text, &args.file) {
-        (Some(t), _) => t.clone(),
-        (None, Some(path)) => read_utf8(path)?,
-        (None, None) => anyhow::bail!("nothing to scan: give TEXT, --file PATH or --jsonl"),
+    let mut meta = serde_json::Map::new();
+    if let Some(tool) = &args.tool {
+        meta.insert("tool_name".into(), json!(tool));
+    }
+    let tool_input: Option<Value> = match &args.tool_input {
+        Some(raw) => Some(serde_json::from_str(raw).map_err(|e| {
+            anyhow::Error::new(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("--tool-input is not valid JSON: {e}"),
+            ))
+        })?),
+        None => None,
     };
-    let req = ScanRequest::new(text, source);
-    let (verdict, us) = match timed_scan(&guard, &req) {
+    if let Some(input) = &tool_input {
+        meta.insert("tool_input".into(), input.clone());
+    }
+    let text = match (&args.text, &args.file, &tool_input) {
+        (Some(t), _, _) => t.clone(),
+        (None, Some(path), _) => read_utf8(path)?,
+        (None, None, Some(input)) => tool_call_text(args.tool.as_deref(), input),
+        (None, None, None) => anyhow::bail!("nothing to scan: give TEXT, --file PATH, --tool-input JSON or --jsonl"),
+    };
+    let req = ScanRequest {
+        text,
+        source,
+        session_id: args.session.clone(),
+        meta,
+    };
+    let text = req.text.clone();
+    let (verdict, us) = match timed_scan(swarm, req).await {
         Ok(v) => v,
-        Err(e) => {
+        Err(SwarmError::Detector(e)) => {
             eprintln!("aimds: {e}");
             return Ok(super::exit::USAGE);
+        }
+        Err(e) => {
+            eprintln!("aimds: {e}");
+            return Ok(super::exit::INTERNAL);
         }
     };
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => writeln!(out, "{}", verdict_json(&verdict, us))?,
-        Format::Text => write_text(&mut out, &req.text, &verdict, us)?,
+        Format::Text => write_text(&mut out, &text, &verdict, us)?,
     }
     Ok(if verdict.flagged {
         super::exit::FLAGGED
     } else {
         super::exit::OK
     })
+}
+
+/// What the detector reads of a tool call: its name and every string in its input, one per line.
+pub fn tool_call_text(tool: Option<&str>, input: &Value) -> String {
+    fn walk(v: &Value, out: &mut String, depth: usize) {
+        if depth > 32 || out.len() > 1 << 20 {
+            return;
+        }
+        match v {
+            Value::String(s) => {
+                out.push_str(s);
+                out.push('\n');
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out, depth + 1)),
+            Value::Object(m) => m.values().for_each(|x| walk(x, out, depth + 1)),
+            _ => {}
+        }
+    }
+    let mut out = String::new();
+    if let Some(t) = tool {
+        out.push_str(t);
+        out.push('\n');
+    }
+    walk(input, &mut out, 0);
+    out
 }
 
 fn read_utf8(path: &Path) -> anyhow::Result<String> {
@@ -105,9 +181,9 @@ fn read_utf8(path: &Path) -> anyhow::Result<String> {
     })
 }
 
-fn timed_scan(guard: &Guard, req: &ScanRequest) -> Result<(Verdict, f64), crate::DetectorError> {
+async fn timed_scan(swarm: &Swarm, req: ScanRequest) -> Result<(Verdict, f64), SwarmError> {
     let start = Instant::now();
-    let verdict = guard.scan(req)?;
+    let verdict = swarm.scan(req).await?;
     Ok((verdict, start.elapsed().as_secs_f64() * 1e6))
 }
 
@@ -162,42 +238,76 @@ struct LineRequest {
     meta: serde_json::Map<String, Value>,
 }
 
-/// Scan a JSONL stream: exactly one output line per input line, in order, in constant
-/// memory (one line at a time; an overlong line is skipped, not buffered).
-pub fn scan_stream(
-    guard: &Guard,
+/// Scan a JSONL stream: exactly one output line per input line, in order, in constant memory.
+///
+/// A reader thread feeds lines (bounded: an overlong line is skipped, not buffered) to at most
+/// [`JSONL_IN_FLIGHT`] concurrent scans; answers are written in input order as soon as the oldest is done, so an
+/// interactive producer that waits for each answer is never stalled behind lines that have not arrived.
+pub async fn scan_stream(
+    swarm: &Swarm,
     default_source: Source,
-    mut input: impl BufRead,
+    input: impl std::io::Read + Send + 'static,
     mut output: impl Write,
 ) -> anyhow::Result<()> {
     // JSON escaping can inflate text up to 6x (\u0000); allow for it plus the envelope.
-    let max_line = guard
+    let max_line = swarm
         .config()
         .detector
         .max_input_bytes
         .saturating_mul(6)
         .saturating_add(64 * 1024);
-    let mut buf = Vec::new();
-    let mut line_no = 0usize;
-    loop {
-        buf.clear();
-        let status = read_bounded_line(&mut input, &mut buf, max_line)?;
-        if status == LineStatus::Eof {
-            break;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<(usize, LineStatus, Vec<u8>)>>(JSONL_IN_FLIGHT);
+    std::thread::spawn(move || {
+        let mut input = std::io::BufReader::new(input);
+        let mut line_no = 0usize;
+        loop {
+            let mut buf = Vec::new();
+            match read_bounded_line(&mut input, &mut buf, max_line) {
+                Ok(LineStatus::Eof) => break,
+                Ok(status) => {
+                    line_no += 1;
+                    if tx.blocking_send(Ok((line_no, status, buf))).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    break;
+                }
+            }
         }
-        line_no += 1;
-        let answer = match status {
-            LineStatus::TooLong => json!({ "error": format!("line {line_no}: longer than {max_line} bytes") }),
-            _ => answer_line(guard, default_source, &buf, line_no),
-        };
-        serde_json::to_writer(&mut output, &answer)?;
-        output.write_all(b"\n")?;
-        output.flush()?;
+    });
+    let mut in_flight = FuturesOrdered::new();
+    let mut open = true;
+    while open || !in_flight.is_empty() {
+        tokio::select! {
+            biased;
+            Some(answer) = in_flight.next(), if !in_flight.is_empty() => {
+                let answer: Value = answer;
+                serde_json::to_writer(&mut output, &answer)?;
+                output.write_all(b"\n")?;
+                output.flush()?;
+            }
+            line = rx.recv(), if open && in_flight.len() < JSONL_IN_FLIGHT => match line {
+                Some(Ok((line_no, status, buf))) => {
+                    in_flight.push_back(async move {
+                        match status {
+                            LineStatus::TooLong => {
+                                json!({ "error": format!("line {line_no}: longer than {max_line} bytes") })
+                            }
+                            _ => answer_line(swarm, default_source, &buf, line_no).await,
+                        }
+                    });
+                }
+                Some(Err(e)) => return Err(e.into()),
+                None => open = false,
+            },
+        }
     }
     Ok(())
 }
 
-fn answer_line(guard: &Guard, default_source: Source, raw: &[u8], line_no: usize) -> Value {
+async fn answer_line(swarm: &Swarm, default_source: Source, raw: &[u8], line_no: usize) -> Value {
     let line = match std::str::from_utf8(raw) {
         Ok(l) => l.trim_end_matches(['\n', '\r']),
         Err(e) => return json!({ "error": format!("line {line_no}: not valid UTF-8 at byte {}", e.valid_up_to()) }),
@@ -212,7 +322,7 @@ fn answer_line(guard: &Guard, default_source: Source, raw: &[u8], line_no: usize
         session_id: req.session_id,
         meta: req.meta,
     };
-    match timed_scan(guard, &req) {
+    match timed_scan(swarm, req).await {
         Ok((verdict, us)) => verdict_json(&verdict, us),
         Err(e) => json!({ "error": format!("line {line_no}: {e}") }),
     }
