@@ -5,6 +5,9 @@
 //! — after which the detector stage flags near-duplicates of it. Feedback that a text is benign becomes an
 //! allowlist entry, unless it matches a learned attack. Every decision is written to the audit chain.
 
+pub mod mutate;
+pub mod seeds;
+
 use std::sync::Arc;
 
 use aimds_memory::{AllowKind, Memory, NewAllow, NewPattern, Owner, PatternStatus, SearchFilter};

@@ -2,6 +2,8 @@
 //! require) into the action the source's policy sets, and for `Sanitize` produces the text the agent may use
 //! instead ([`sanitize`]). Runs inline: it is a pure function of its inputs.
 
+pub mod sanitize;
+
 use aimds_runtime::{Action, Agent, AgentError, Category, Opinion, Outcome, Role, ScanTask, SwarmContext, Task};
 use async_trait::async_trait;
 
@@ -73,8 +75,7 @@ impl ResponderAgent {
 }
 
 fn sanitized_text(text: &str, source: aimds_runtime::Source, findings: &[aimds_runtime::Finding]) -> String {
-    let _ = (source, findings);
-    text.to_string() // MERGE: replace with sanitize::sanitize
+    sanitize::sanitize(text, source, findings, &sanitize::SanitizeOptions::for_source(source)).text
 }
 
 #[async_trait]

@@ -8,6 +8,7 @@ pub mod corpus;
 pub mod eval;
 pub mod feedback;
 pub mod memory;
+pub mod redteam;
 pub mod scan;
 pub mod skills;
 pub mod swarm;
@@ -82,6 +83,8 @@ pub enum Command {
     /// The system prompt whose leak in model outputs is blocked.
     #[command(subcommand, name = "system-prompt")]
     SystemPrompt(canary::SystemPromptCommand),
+    /// Mutate known attacks and measure how many variants are still caught, per family.
+    Redteam(redteam::RedteamArgs),
 }
 
 /// Run the parsed command; returns the process exit code.
@@ -99,6 +102,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Approve(args) => approve::run(args, config, &db_path(cli.db)),
         Command::Canary(cmd) => canary::run_canary(cmd, &db_path(cli.db)),
         Command::SystemPrompt(cmd) => canary::run_system_prompt(cmd, &db_path(cli.db)),
+        Command::Redteam(args) => redteam::run(args, config),
     }
 }
 
