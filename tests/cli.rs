@@ -6,9 +6,15 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
+/// Every scan runs through the swarm, which audits it: keep the audit log out of the user's data dir.
+fn test_db() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("tempdir")).path()
+}
+
 fn aimds() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_aimds"));
-    c.env_remove("AIMDS_DB").env_remove("AIMDS_LOG");
+    c.env("AIMDS_DB", test_db().join("memory.db")).env_remove("AIMDS_LOG");
     c
 }
 
