@@ -244,8 +244,9 @@ impl Swarm {
         let mut degraded = Vec::new();
 
         // 2. Analyzer: sessions (multi-turn attacks).
+        let judge = &cfg.analyzer.judge;
         if let Some(pool) = &self.analyzer
-            && request.session_id.is_some()
+            && (request.session_id.is_some() || (judge.enabled && judge.in_gray_zone(task.verdict.risk)))
         {
             let t = Instant::now();
             let r = self.review(pool, &task).await;
@@ -316,7 +317,13 @@ impl Swarm {
     }
 
     async fn review(&self, pool: &AgentPool, task: &ScanTask) -> Result<Outcome, AgentError> {
-        let deadline = Duration::from_millis(self.ctx.config.role(pool.role()).deadline_ms);
+        let mut deadline_ms = self.ctx.config.role(pool.role()).deadline_ms;
+        let judge = &self.ctx.config.analyzer.judge;
+        if pool.role() == Role::Analyzer && judge.enabled {
+            // The judge has its own deadline; the stage must not cut it short.
+            deadline_ms = deadline_ms.max(judge.deadline_ms + 100);
+        }
+        let deadline = Duration::from_millis(deadline_ms);
         pool.call(Task::Review(task.clone()), priority_of(&task.verdict), deadline)
             .await
     }
@@ -355,6 +362,7 @@ impl Swarm {
             .clamp(0.0, 1.0);
         }
         task.verdict.findings.extend(op.findings);
+        degraded.extend(op.notes);
         if let Some(a) = op.action
             && evidence.required.is_none_or(|r| a.rank() > r.rank())
         {

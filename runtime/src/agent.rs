@@ -151,6 +151,8 @@ pub struct Opinion {
     /// Why, in one line, when the agent changed something.
     pub reason: Option<String>,
     pub sanitized: Option<String>,
+    /// Parts of the agent's work that failed without failing the stage (e.g. the LLM judge timed out).
+    pub notes: Vec<String>,
 }
 
 /// An agent's answer.

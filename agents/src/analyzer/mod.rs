@@ -5,22 +5,68 @@
 pub mod judge;
 pub mod session;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use aimds_runtime::{Agent, AgentError, Opinion, Outcome, Role, SwarmContext, Task};
+use aimds_runtime::{
+    Agent, AgentError, Category, Finding, Opinion, Outcome, Role, ScanTask, Severity, Span, SwarmContext, Task,
+};
 use async_trait::async_trait;
 
 use crate::detector::Detector;
+use judge::Judge;
 use session::{Current, Turn};
 
 #[derive(Debug)]
 pub struct AnalyzerAgent {
     detector: Arc<Detector>,
+    /// Built on first use from the context's config (reads the API key from its env var).
+    judge: OnceLock<Result<Judge, String>>,
 }
 
 impl AnalyzerAgent {
     pub fn new(detector: Arc<Detector>) -> Self {
-        AnalyzerAgent { detector }
+        AnalyzerAgent {
+            detector,
+            judge: OnceLock::new(),
+        }
+    }
+
+    /// Asks the LLM judge about a gray-zone text. Its failure is a note, never an error of the stage: the
+    /// fast verdict stands.
+    async fn ask_judge(&self, t: &ScanTask, ctx: &SwarmContext, op: &mut Opinion) {
+        let cfg = &ctx.config.analyzer.judge;
+        let judge = match self.judge.get_or_init(|| Judge::new(cfg).map_err(|e| e.to_string())) {
+            Ok(j) => j,
+            Err(e) => {
+                ctx.metrics.judge_call("unavailable");
+                op.notes.push(format!("judge unavailable: {e}"));
+                return;
+            }
+        };
+        match judge.assess(&t.request.text, t.request.source).await {
+            Ok(v) => {
+                ctx.metrics.judge_call("ok");
+                if v.attack {
+                    op.findings.push(Finding {
+                        category: Category::PromptInjection,
+                        rule_id: "judge".into(),
+                        span: Span::new(0, t.request.text.len()),
+                        severity: if v.confidence >= 0.8 {
+                            Severity::High
+                        } else {
+                            Severity::Medium
+                        },
+                        confidence: v.confidence,
+                        evidence: format!("LLM judge ({:.2}): {}", v.confidence, v.reason),
+                    });
+                    op.risk = Some(op.risk.unwrap_or(0.0).max(v.confidence));
+                }
+            }
+            Err(e) => {
+                ctx.metrics.judge_call("error");
+                op.notes.push(format!("judge failed: {e}"));
+            }
+        }
     }
 }
 
@@ -37,34 +83,43 @@ impl Agent for AnalyzerAgent {
                 task: task.kind(),
             });
         };
-        let Some(session) = t.request.session_id.clone() else {
-            return Ok(Outcome::Opinion(Opinion::default()));
+        let mut opinion = match t.request.session_id.clone() {
+            Some(session) => {
+                let detector = self.detector.clone();
+                let ctx = ctx.clone();
+                let t = t.clone();
+                // Reading the trace and re-scanning the joined window are blocking, CPU-bound work.
+                tokio::task::spawn_blocking(move || -> Result<Opinion, AgentError> {
+                    let cfg = &ctx.config.analyzer;
+                    let window: Vec<Turn> = match &ctx.memory {
+                        Some(m) => m
+                            .session_tail(&session, cfg.window_turns)
+                            .map_err(|e| {
+                                AgentError::failed(Role::Analyzer, format!("cannot read session {session}: {e}"))
+                            })?
+                            .iter()
+                            .filter(|e| e.kind == "scan" || e.kind == "tool_call")
+                            .map(Turn::from_event)
+                            .collect(),
+                        None => Vec::new(),
+                    };
+                    let current = Current {
+                        text: &t.request.text,
+                        source: t.request.source,
+                        risk: t.verdict.risk,
+                        threshold: ctx.config.policy_for(t.request.source).threshold,
+                    };
+                    Ok(session::analyze(&detector, ctx.memory.as_ref(), &window, current, cfg))
+                })
+                .await
+                .map_err(|e| AgentError::failed(Role::Analyzer, format!("analysis task failed: {e}")))??
+            }
+            None => Opinion::default(),
         };
-        let detector = self.detector.clone();
-        let ctx = ctx.clone();
-        // Reading the trace and re-scanning the joined window are blocking, CPU-bound work.
-        let opinion = tokio::task::spawn_blocking(move || -> Result<Opinion, AgentError> {
-            let cfg = &ctx.config.analyzer;
-            let window: Vec<Turn> = match &ctx.memory {
-                Some(m) => m
-                    .session_tail(&session, cfg.window_turns)
-                    .map_err(|e| AgentError::failed(Role::Analyzer, format!("cannot read session {session}: {e}")))?
-                    .iter()
-                    .filter(|e| e.kind == "scan" || e.kind == "tool_call")
-                    .map(Turn::from_event)
-                    .collect(),
-                None => Vec::new(),
-            };
-            let current = Current {
-                text: &t.request.text,
-                source: t.request.source,
-                risk: t.verdict.risk,
-                threshold: ctx.config.policy_for(t.request.source).threshold,
-            };
-            Ok(session::analyze(&detector, ctx.memory.as_ref(), &window, current, cfg))
-        })
-        .await
-        .map_err(|e| AgentError::failed(Role::Analyzer, format!("analysis task failed: {e}")))??;
+        let judge = &ctx.config.analyzer.judge;
+        if judge.enabled && judge.in_gray_zone(t.verdict.risk) {
+            self.ask_judge(&t, ctx, &mut opinion).await;
+        }
         Ok(Outcome::Opinion(opinion))
     }
 }

@@ -98,6 +98,7 @@ impl Agent for ResponderAgent {
             action: Some(t.verdict.action),
             reason: Some(t.verdict.reason),
             sanitized: t.verdict.sanitized,
+            notes: Vec::new(),
         }))
     }
 }
