@@ -456,6 +456,12 @@ impl Builder {
 impl Normalized {
     /// Normalises `original` per the rules contract. Never panics; linear in the input.
     pub fn new(original: &str) -> Normalized {
+        Normalized::build(original, true)
+    }
+
+    /// `fast`: passes 2 and 3 copy the stretches they would leave unchanged in bulk (the tests
+    /// compare with `fast == false`, which examines every byte).
+    fn build(original: &str, fast: bool) -> Normalized {
         let src = super::truncate(original, MAX_ORIGINAL);
         let mut b = Builder {
             bytes: Vec::with_capacity(src.len() + src.len() / 8 + 8),
@@ -471,8 +477,8 @@ impl Normalized {
             hidden,
             ..
         } = b;
-        fold_words(src, &mut bytes, &mut offs);
-        collapse_spacing(&mut bytes, &mut offs);
+        fold_words(src, &mut bytes, &mut offs, fast);
+        collapse_spacing(&mut bytes, &mut offs, fast);
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => {
@@ -568,7 +574,76 @@ fn pass_chars(src: &str, b: &mut Builder) {
     }
 }
 
-/// Writes `bytes[r..r+len]` (one char) at `w` with the offsets, compacting in place.
+/// How many leading bytes of `rest` pass 2 copies unchanged: ASCII bytes that are not word chars,
+/// and whole ASCII words without leet symbols (digits 0 1 3 4 5 7 8 9, `@ $ ! |`) that end at an
+/// ASCII byte or the end. Only such words could fold ([`fold_words`] folds leet only in words
+/// holding a leet symbol, confusables only in words holding non-ASCII letters).
+fn plain_words_prefix(rest: &[u8]) -> usize {
+    let mut i = 0;
+    while let Some(&x) = rest.get(i) {
+        if x >= 0x80 {
+            break;
+        }
+        if ascii_class(x) & WORD == 0 {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        let mut classes = 0;
+        while let Some(&y) = rest.get(j) {
+            let class = ascii_class(y);
+            if y >= 0x80 || class & WORD == 0 {
+                break;
+            }
+            classes |= class;
+            j += 1;
+        }
+        if classes & (LEET | BANG) != 0 || rest.get(j).is_some_and(|&y| y >= 0x80) {
+            break;
+        }
+        i = j;
+    }
+    i
+}
+
+/// How many leading bytes of `rest` pass 3 copies unchanged, and whether the last of them is
+/// alphanumeric: ASCII punctuation and digits, whole words (a letter after a non-alphanumeric
+/// followed by a letter or digit, so not a spaced letter) and single whitespace chars between
+/// two other chars (not leading: `written` says whether anything precedes `rest` in the output).
+/// `prev_alnum`: whether the byte before `rest` is alphanumeric.
+fn plain_spacing_prefix(rest: &[u8], mut prev_alnum: bool, written: bool) -> (usize, bool) {
+    let mut i = 0;
+    while let Some(&x) = rest.get(i) {
+        if x >= 0x80 {
+            break;
+        }
+        if x == b' ' || x == b'\n' {
+            let single = !matches!(rest.get(i + 1), None | Some(b' ' | b'\n'));
+            if !single || (i == 0 && !written) {
+                break;
+            }
+            prev_alnum = false;
+            i += 1;
+            continue;
+        }
+        if x.is_ascii_alphabetic() && !prev_alnum {
+            if !rest.get(i + 1).is_some_and(u8::is_ascii_alphanumeric) {
+                break;
+            }
+            while rest.get(i).is_some_and(u8::is_ascii_alphanumeric) {
+                i += 1;
+            }
+            prev_alnum = true;
+            continue;
+        }
+        prev_alnum = x.is_ascii_alphanumeric();
+        i += 1;
+    }
+    (i, prev_alnum)
+}
+
+/// Writes `bytes[r..r+len]` (a char, or a run of bytes a pass leaves unchanged) at `w` with the
+/// offsets, compacting in place.
 #[inline]
 fn copy_within(bytes: &mut [u8], offs: &mut [u32], r: usize, w: usize, len: usize) {
     let fits = r + len <= bytes.len().min(offs.len());
@@ -579,10 +654,19 @@ fn copy_within(bytes: &mut [u8], offs: &mut [u32], r: usize, w: usize, len: usiz
 }
 
 /// Pass 2: contract steps 5 and 6, word by word, in place.
-fn fold_words(src: &str, bytes: &mut Vec<u8>, offs: &mut Vec<u32>) {
+fn fold_words(src: &str, bytes: &mut Vec<u8>, offs: &mut Vec<u32>, fast: bool) {
     let n = bytes.len().min(offs.len());
     let (mut r, mut w) = (0usize, 0usize);
     while r < n {
+        if fast {
+            let plain = plain_words_prefix(bytes.get(r..n).unwrap_or(&[]));
+            if plain > 0 {
+                copy_within(bytes, offs, r, w, plain);
+                r += plain;
+                w += plain;
+                continue;
+            }
+        }
         if let Some(&x) = bytes.get(r)
             && x < 0x80
             && ascii_class(x) & WORD == 0
@@ -760,11 +844,21 @@ fn is_gap_byte(b: u8) -> bool {
 }
 
 /// Pass 3: contract steps 7 and 9, in place.
-fn collapse_spacing(bytes: &mut Vec<u8>, offs: &mut Vec<u32>) {
+fn collapse_spacing(bytes: &mut Vec<u8>, offs: &mut Vec<u32>, fast: bool) {
     let n = bytes.len().min(offs.len());
     let (mut r, mut w) = (0usize, 0usize);
     let mut prev_alnum = false;
     while r < n {
+        if fast {
+            let (plain, alnum) = plain_spacing_prefix(bytes.get(r..n).unwrap_or(&[]), prev_alnum, w > 0);
+            if plain > 0 {
+                copy_within(bytes, offs, r, w, plain);
+                r += plain;
+                w += plain;
+                prev_alnum = alnum;
+                continue;
+            }
+        }
         if let Some(&x) = bytes.get(r)
             && x < 0x80
             && x != b' '
@@ -1087,7 +1181,70 @@ mod tests {
         ]
     }
 
+    fn assert_fast_equals_generic(s: &str) -> Result<(), TestCaseError> {
+        let fast = Normalized::build(s, true);
+        let slow = Normalized::build(s, false);
+        prop_assert_eq!(&fast.text, &slow.text, "{:?}", s);
+        prop_assert_eq!(&fast.offsets, &slow.offsets, "{:?}", s);
+        prop_assert_eq!(&fast.hidden, &slow.hidden, "{:?}", s);
+        Ok(())
+    }
+
+    #[test]
+    fn bulk_copies_change_nothing_on_examples() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a b c ",
+            "i g n o r e all previous",
+            "plan a b c",
+            "x  y\n\n z",
+            "1gn0r3 4ll pr3v10us",
+            "k!ll sh|t wow! a|b",
+            "mail attacker@evil.example now %3a \\x41",
+            "ab\u{e9}cd e\u{301}f \u{456}gn\u{43e}r\u{435}",
+            "word.  word -- i.g.n.o.r.e / a l l",
+            "The quick brown fox. I am here; a\tb\r\nc",
+        ] {
+            assert_fast_equals_generic(s).unwrap();
+        }
+    }
+
+    fn asciiish() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                "[a-zA-Z]{1,8}",
+                "[a-z0-9@$!|]{1,6}",
+                Just(" ".to_string()),
+                Just("  ".to_string()),
+                Just("\n".to_string()),
+                Just(" \n ".to_string()),
+                "[ .\\-_*/|]",
+                "[a-z]( [a-z]){1,5}",
+                "[a-z](\\.[a-z]){2,5}",
+                "[%\\\\][0-9a-f]{2}",
+                prop::sample::select(vec![
+                    "é", "\u{456}", "\u{200b}", "Ｉ", "\u{301}", "ß", "\t", "\r\n", "…"
+                ])
+                .prop_map(str::to_string),
+            ],
+            0..40,
+        )
+        .prop_map(|v| v.concat())
+    }
+
     proptest! {
+        #[test]
+        fn bulk_copies_change_nothing(s in asciiish()) {
+            assert_fast_equals_generic(&s)?;
+        }
+
+        #[test]
+        fn bulk_copies_change_nothing_on_any_text(s in "\\PC{0,80}") {
+            assert_fast_equals_generic(&s)?;
+        }
+
         #[test]
         fn never_panics_and_spans_are_valid(s in "\\PC*", a in 0usize..400, b in 0usize..400) {
             let n = Normalized::new(&s);

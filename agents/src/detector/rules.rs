@@ -2,28 +2,50 @@
 //!
 //! Per target text (normalised, raw) the rules compile into:
 //! - one aho-corasick automaton for the literal rules;
-//! - one aho-corasick automaton of *anchors*: for a regex every match of which begins with one of a
-//!   finite set of strings (`(?:ignore|disregard|forget)\s+...`; regex-syntax's prefix extraction),
-//!   those strings. A regex rule runs only when one of its anchors occurs in the text;
-//! - the regexes without anchors, each run alone on every text (single regexes keep the regex
-//!   crate's inner-literal optimisations, which a `RegexSet` loses).
+//! - one aho-corasick automaton of *gate literals*: for a regex, a finite set of strings one of
+//!   which every match contains at a known place (regex-syntax's literal extraction, see
+//!   [`gate_of`]). A regex rule runs only when one of its gate literals occurs in the text, and
+//!   only where it occurs;
+//! - the regexes without any gate, each run alone over the whole text.
 //!
 //! Why not one `RegexSet` for everything: measured on our ~180 phrase rules with bounded gaps, the
 //! set's lazy DFA explodes (one state per combination of partial matches), thrashes its cache and
-//! falls back to the PikeVM: ~9 ms per KB, and 150+ ms to compile. Per-rule passes cost ~2 µs/KB
-//! each, which is too slow for 180 rules, so the anchor prefilter decides which rules to run at all.
-//! The individual `Regex` of an anchored rule is compiled lazily, the first time its anchor says
-//! it may match: the Claude Code hook starts one `aimds` process per tool call, so start-up counts,
-//! and most rules never match in a given process. Every regex is *parsed* at compile time (a
-//! pattern that does not parse has no anchors, so it is built eagerly with the ungated ones and
-//! fails with its `file:line`); [`RuleSet::compile_checked`] also builds every regex up
-//! front, which additionally catches size-limit failures (use it for skills loaded at run time; the
+//! falls back to the PikeVM: ~9 ms per KB, and 150+ ms to compile. Per-rule passes over the whole
+//! text cost ~2 µs/KB each, which is too slow for 200 rules, so the gates decide which rules run at
+//! all and on which bytes:
+//!
+//! - **Anchored** (the gate literals begin every match, e.g. `(?:ignore|disregard)\s+...`): every
+//!   match starts exactly at a gate hit, so the rule's lazy DFA runs anchored at each hit and
+//!   stops as soon as no match can continue (usually a few bytes later). This reproduces
+//!   `find_iter` exactly: the leftmost match is the anchored match at the first hit that has one.
+//!   A budget (a few times the text length, per rule and text) bounds the work that an adversarial
+//!   text can cause; when it runs out, the rest of the text is searched the ordinary way.
+//! - **Windows** (literals elsewhere in the match, e.g. the `@` of an e-mail address): when the
+//!   pattern bounds how far a match can reach on either side of its literal, the regex searches
+//!   only the windows around the hits (merged where they touch), with the whole text as context
+//!   for look-around. Every match lies inside the window of one of its literals, so this finds
+//!   the same matches as a search of the whole text. Unbounded sides extend to the text's ends.
+//!
+//! The regexes are `regex-automata`'s `meta::Regex` (the engine inside `regex::Regex`, same
+//! configuration and semantics), used directly for anchored and span-bounded searches, plus a
+//! forward lazy DFA for anchored rules. Both are compiled lazily, the first time a gate says the
+//! rule may match: the Claude Code hook starts one `aimds` process per tool call, so start-up
+//! counts, and most rules never match in a given process. Every regex is *parsed* at compile time
+//! (a pattern that does not parse has no gate, so it is built eagerly with the ungated ones and
+//! fails with its `file:line`); [`RuleSet::compile_checked`] also builds every regex up front,
+//! which additionally catches size-limit failures (use it for skills loaded at run time; the
 //! embedded skills are built by this crate's tests).
 
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
-use regex::{Regex, RegexBuilder};
+use aho_corasick::{AhoCorasick, MatchKind as AcMatchKind};
+use regex_automata::hybrid::dfa::{Cache as DfaCache, DFA};
+use regex_automata::meta::{self, Regex};
+use regex_automata::nfa::thompson::{self, WhichCaptures};
+use regex_automata::util::pool::Pool;
+use regex_automata::{Anchored, Input, MatchKind};
+use regex_syntax::hir::Hir;
 
 use super::skills::{Pattern, RuleDef, SkillError, Target};
 
@@ -31,13 +53,20 @@ use super::skills::{Pattern, RuleDef, SkillError, Target};
 /// the work a text full of repetitions can cause.
 pub const MAX_HITS_PER_RULE: usize = 16;
 
-/// Compiled-program size limit for the regex sets (and each lazily built regex). The defaults
-/// (10 MiB program, 2 MiB lazy-DFA cache) are sized for one regex; a set of a few hundred
-/// bounded-gap phrase patterns exceeds the program limit (seen: `CompiledTooBig`), and a lazy DFA
-/// whose cache is too small keeps clearing it and falls back to the much slower PikeVM. Rules are
-/// our own or a trusted operator's, and the limits are per process, so 64 MiB is safe.
+/// Compiled-program size limit for each regex. The defaults (10 MiB program, 2 MiB lazy-DFA cache)
+/// are sized for small regexes; bounded-gap phrase patterns with Unicode classes exceed the
+/// program limit (seen: `CompiledTooBig`), and a lazy DFA whose cache is too small keeps clearing
+/// it and falls back to the much slower PikeVM. Rules are our own or a trusted operator's, and the
+/// limits are per process, so 64 MiB is safe.
 const REGEX_SIZE_LIMIT: usize = 64 << 20;
 const DFA_SIZE_LIMIT: usize = 64 << 20;
+
+/// Bytes an anchored rule's lazy DFA may step through per text, as a multiple of the text's length
+/// plus a constant. Benign text costs a few bytes per gate hit; only a crafted text (many hits,
+/// each followed by a long run the pattern keeps matching) gets near it, and then the rest of the
+/// text is searched once, unanchored, so a rule never costs more than a few passes.
+const ANCHORED_BUDGET_PER_BYTE: usize = 2;
+const ANCHORED_BUDGET_BASE: usize = 4096;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleHit {
@@ -49,20 +78,99 @@ pub struct RuleHit {
     pub end: usize,
 }
 
+/// Where a rule's gate literals sit inside its matches, relative to a gate hit's *reference
+/// point*: its start (literals that begin a part of the pattern) or its end (literals that end
+/// one). Every match that contains the hit starts at most `before` bytes before the reference
+/// point and ends at most `after` bytes after it (`None`: unbounded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Placement {
+    at_start: bool,
+    before: Option<usize>,
+    after: Option<usize>,
+}
+
+impl Placement {
+    /// Every match begins exactly at a hit: the rule can run anchored there.
+    fn exact_start(&self) -> bool {
+        self.at_start && self.before == Some(0)
+    }
+
+    /// The byte range of `text` that every match containing the hit `start..end` lies in.
+    fn window(&self, start: usize, end: usize, len: usize) -> (usize, usize) {
+        let point = if self.at_start { start } else { end };
+        let from = self.before.map_or(0, |b| point.saturating_sub(b));
+        let to = self.after.map_or(len, |a| point.saturating_add(a).min(len));
+        (from, to)
+    }
+}
+
+/// A regex rule's gate, as [`RuleSet::gate_info`] reports it.
+#[derive(Debug, Clone, Copy)]
+pub struct GateInfo<'a> {
+    /// One of these occurs in every match.
+    pub literals: &'a [Vec<u8>],
+    /// Every match begins with one of them (the rule runs anchored at each occurrence).
+    pub anchored: bool,
+    /// Most bytes of a match before / after an occurrence (`None`: unbounded).
+    pub before: Option<usize>,
+    pub after: Option<usize>,
+    /// One of these occurs somewhere in every match, too: the rule runs only when one does.
+    pub require: Option<&'a [Vec<u8>]>,
+}
+
+/// A rule's gate: literals one of which every match contains, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Gate {
+    literals: Vec<Vec<u8>>,
+    placement: Placement,
+    /// Literals one of which every match also contains, somewhere: the rule runs only on texts
+    /// that hold one.
+    require: Option<Vec<Vec<u8>>>,
+}
+
 /// The matchers for one target text.
 #[derive(Debug, Default)]
 struct TargetMatcher {
     literals: Option<AhoCorasick>,
     /// Literal pattern index → rule index.
     literal_rules: Vec<usize>,
-    /// Anchor words of anchored regex rules.
-    anchors: Option<AhoCorasick>,
-    /// Anchor pattern index → rule index.
-    anchor_rules: Vec<usize>,
-    /// Regex rules without anchors: each runs alone on every text. Not a `RegexSet`: a set
-    /// loses the single-regex literal optimisations (e.g. `@` inside an e-mail pattern) and
-    /// pays a fixed per-call cost, measured at ~13 µs per short chat line for 27 patterns.
+    /// Gate literals of the gated regex rules, deduplicated.
+    gates: Option<AhoCorasick>,
+    /// Gate pattern index → range of `gate_owners`.
+    gate_patterns: Vec<(u32, u32)>,
+    /// The rules each gate literal gates (`true`) or is a requirement of (`false`).
+    gate_owners: Vec<(usize, bool)>,
+    /// The gated rules.
+    gated: Vec<usize>,
+    /// Regex rules without a gate: each runs alone over every text.
     ungated: Vec<usize>,
+}
+
+/// A lazily built lazy DFA for anchored searches, with a cache per thread.
+struct AnchoredDfa {
+    dfa: DFA,
+    caches: Pool<DfaCache, CacheFn>,
+}
+
+type CacheFn = Box<dyn Fn() -> DfaCache + Send + Sync + UnwindSafe + RefUnwindSafe>;
+
+impl std::fmt::Debug for AnchoredDfa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnchoredDfa").finish_non_exhaustive()
+    }
+}
+
+/// Per rule: its parsed pattern, gate placement and lazily built engines.
+#[derive(Debug, Default)]
+struct Slot {
+    /// The parsed regex (kept so that the lazy builds do not parse again).
+    hir: Option<Hir>,
+    gate: Option<Gate>,
+    placement: Option<Placement>,
+    /// The pattern has capture groups: a hit's span is group 1.
+    groups: bool,
+    regex: OnceLock<Option<Regex>>,
+    dfa: OnceLock<Option<AnchoredDfa>>,
 }
 
 #[derive(Debug)]
@@ -70,8 +178,7 @@ pub struct RuleSet {
     rules: Vec<RuleDef>,
     normalized: TargetMatcher,
     raw: TargetMatcher,
-    /// One slot per rule; filled the first time a regex rule's set member matches.
-    lazy_regex: Vec<OnceLock<Option<Regex>>>,
+    slots: Vec<Slot>,
 }
 
 impl RuleSet {
@@ -80,46 +187,60 @@ impl RuleSet {
     pub fn compile_checked(rules: Vec<RuleDef>) -> Result<RuleSet, SkillError> {
         let set = RuleSet::compile(rules)?;
         for (i, rule) in set.rules.iter().enumerate() {
+            let Some(slot) = set.slots.get(i) else { continue };
             if let Pattern::Regex(p) = &rule.pattern {
-                let re = build_regex(p).map_err(|e| SkillError::Rule {
-                    file: rule.file.clone(),
-                    line: rule.line,
-                    reason: format!("rule {}: invalid regex: {e}", rule.id),
-                })?;
-                if let Some(slot) = set.lazy_regex.get(i) {
-                    let _ = slot.set(Some(re));
+                let re = build_regex(p, slot.hir.as_ref()).map_err(|e| invalid(rule, &e))?;
+                let _ = slot.regex.set(Some(re));
+                if slot.placement.is_some_and(|p| p.exact_start())
+                    && let Some(hir) = &slot.hir
+                {
+                    let dfa = build_dfa(hir).map_err(|e| invalid(rule, &e))?;
+                    let _ = slot.dfa.set(Some(dfa));
                 }
             }
         }
         Ok(set)
     }
 
-    /// Builds the matchers. Syntax errors fail here with the rule's `file:line`; anchored regexes
+    /// Builds the matchers. Syntax errors fail here with the rule's `file:line`; gated regexes
     /// are built on first use (see [`RuleSet::compile_checked`]).
     pub fn compile(rules: Vec<RuleDef>) -> Result<RuleSet, SkillError> {
-        let normalized = TargetMatcher::build(&rules, Target::Normalized)?;
-        let raw = TargetMatcher::build(&rules, Target::Raw)?;
-        let lazy_regex: Vec<OnceLock<Option<Regex>>> = rules.iter().map(|_| OnceLock::new()).collect();
-        // Ungated regexes run on every text, so they are built now: an invalid one fails the
-        // load with its file:line, and the first scan pays no compile time.
+        let mut slots: Vec<Slot> = Vec::with_capacity(rules.len());
+        let mut gates: Vec<Option<Gate>> = Vec::with_capacity(rules.len());
+        for rule in &rules {
+            let mut slot = Slot::default();
+            let mut gate = None;
+            if let Pattern::Regex(p) = &rule.pattern
+                && let Ok(hir) = regex_syntax::Parser::new().parse(p)
+            {
+                gate = gate_of(&hir);
+                slot.placement = gate.as_ref().map(|g| g.placement);
+                slot.gate.clone_from(&gate);
+                slot.groups = hir.properties().explicit_captures_len() > 0;
+                slot.hir = Some(hir);
+            }
+            slots.push(slot);
+            gates.push(gate);
+        }
+        let normalized = TargetMatcher::build(&rules, &gates, Target::Normalized)?;
+        let raw = TargetMatcher::build(&rules, &gates, Target::Raw)?;
+        // Ungated regexes run on every text, so they are built now: an invalid one (including one
+        // that does not parse) fails the load with its file:line, and the first scan pays no
+        // compile time.
         for &i in normalized.ungated.iter().chain(&raw.ungated) {
-            let (Some(rule), Some(slot)) = (rules.get(i), lazy_regex.get(i)) else {
+            let (Some(rule), Some(slot)) = (rules.get(i), slots.get(i)) else {
                 continue;
             };
             if let Pattern::Regex(p) = &rule.pattern {
-                let re = build_regex(p).map_err(|e| SkillError::Rule {
-                    file: rule.file.clone(),
-                    line: rule.line,
-                    reason: format!("rule {}: invalid regex: {e}", rule.id),
-                })?;
-                let _ = slot.set(Some(re));
+                let re = build_regex(p, slot.hir.as_ref()).map_err(|e| invalid(rule, &e))?;
+                let _ = slot.regex.set(Some(re));
             }
         }
         Ok(RuleSet {
             rules,
             normalized,
             raw,
-            lazy_regex,
+            slots,
         })
     }
 
@@ -127,7 +248,7 @@ impl RuleSet {
         &self.rules
     }
 
-    /// Ids of the regex rules that have no anchor and so run on every text
+    /// Ids of the regex rules that have no gate and so run over every whole text
     /// (the expensive kind; for tuning rules).
     pub fn unanchored_rules(&self) -> impl Iterator<Item = &str> {
         self.normalized
@@ -136,6 +257,18 @@ impl RuleSet {
             .chain(&self.raw.ungated)
             .filter_map(|&i| self.rules.get(i))
             .map(|r| r.id.as_str())
+    }
+
+    /// A regex rule's gate (for tuning rules): `None` for literal rules and ungated regexes.
+    pub fn gate_info(&self, rule: usize) -> Option<GateInfo<'_>> {
+        let gate = self.slots.get(rule)?.gate.as_ref()?;
+        Some(GateInfo {
+            literals: &gate.literals,
+            anchored: gate.placement.exact_start(),
+            before: gate.placement.before,
+            after: gate.placement.after,
+            require: gate.require.as_deref(),
+        })
     }
 
     /// Appends every hit of every rule: `normalized` is the normalised text, `raw` the original.
@@ -148,23 +281,65 @@ impl RuleSet {
         if let Some(ac) = &m.literals {
             self.scan_literals(ac, &m.literal_rules, target, text, out);
         }
-        if let Some(anchors) = &m.anchors {
-            // Rules whose anchor occurs; allocated on the first anchor hit only.
-            let mut candidates: Vec<usize> = Vec::new();
-            for hit in anchors.find_overlapping_iter(text) {
-                if let Some(&rule) = m.anchor_rules.get(hit.pattern().as_usize())
-                    && !candidates.contains(&rule)
-                {
-                    candidates.push(rule);
+        if let Some(gates) = &m.gates {
+            if u32::try_from(text.len()).is_err() {
+                // (far beyond any input limit) hit positions do not fit the packed keys below
+                for &rule in &m.gated {
+                    self.scan_span(rule, target, text, (0, text.len()), &mut 0, out);
                 }
-            }
-            candidates.sort_unstable();
-            for rule in candidates {
-                self.scan_regex(rule, target, text, out);
+            } else {
+                self.scan_gates(gates, m, target, text, out);
             }
         }
         for &rule in &m.ungated {
-            self.scan_regex(rule, target, text, out);
+            let mut found = 0;
+            self.scan_span(rule, target, text, (0, text.len()), &mut found, out);
+        }
+    }
+
+    /// The gated rules of one target: one pass of the gate automaton, then each rule whose gate
+    /// (and requirement) hit, over the places its gate hit.
+    fn scan_gates(&self, gates: &AhoCorasick, m: &TargetMatcher, target: Target, text: &str, out: &mut Vec<RuleHit>) {
+        // `rule << 32 | start` and the literal's length of every gate hit (sorting one u64 key is
+        // several times cheaper than sorting tuples), and which requirements are met; allocated
+        // on the first hit only.
+        let mut hits: Vec<(u64, u32)> = Vec::new();
+        let mut met: Vec<bool> = Vec::new();
+        for hit in gates.find_overlapping_iter(text) {
+            let Some(&(from, to)) = m.gate_patterns.get(hit.pattern().as_usize()) else {
+                continue;
+            };
+            for &(rule, primary) in m.gate_owners.get(from as usize..to as usize).unwrap_or(&[]) {
+                if primary {
+                    let key = (rule as u64) << 32 | hit.start() as u64;
+                    hits.push((key, hit.len() as u32));
+                } else {
+                    if met.is_empty() {
+                        met = vec![false; self.rules.len()];
+                    }
+                    if let Some(flag) = met.get_mut(rule) {
+                        *flag = true;
+                    }
+                }
+            }
+        }
+        if hits.is_empty() {
+            return;
+        }
+        hits.retain(|&(key, _)| {
+            let rule = (key >> 32) as usize;
+            let needs = self
+                .slots
+                .get(rule)
+                .is_some_and(|s| s.gate.as_ref().is_some_and(|g| g.require.is_some()));
+            !needs || met.get(rule).copied().unwrap_or(false)
+        });
+        hits.sort_unstable();
+        hits.dedup();
+        for group in hits.chunk_by(|a, b| a.0 >> 32 == b.0 >> 32) {
+            if let Some(&(key, _)) = group.first() {
+                self.scan_gated((key >> 32) as usize, target, text, group, out);
+            }
         }
     }
 
@@ -194,30 +369,152 @@ impl RuleSet {
         }
     }
 
-    fn scan_regex(&self, rule: usize, target: Target, text: &str, out: &mut Vec<RuleHit>) {
-        let Some(re) = self.regex(rule) else { return };
+    /// A gated rule over the places its gate hits (`hits`: this rule's, sorted by start).
+    fn scan_gated(&self, rule: usize, target: Target, text: &str, hits: &[(u64, u32)], out: &mut Vec<RuleHit>) {
+        let Some(placement) = self.slots.get(rule).and_then(|s| s.placement) else {
+            return;
+        };
         let mut found = 0;
-        if re.captures_len() > 1 {
-            for caps in re.captures_iter(text) {
-                if found >= MAX_HITS_PER_RULE {
-                    break;
+        if placement.exact_start()
+            && let Some(dfa) = self.dfa(rule)
+        {
+            self.scan_anchored(rule, dfa, target, text, hits, &mut found, out);
+            return;
+        }
+        let len = text.len();
+        let mut windows: Vec<(usize, usize)> = hits
+            .iter()
+            .map(|&(key, literal)| {
+                let start = (key & u64::from(u32::MAX)) as usize;
+                let (from, to) = placement.window(start, start + literal as usize, len);
+                (floor_char_boundary(text, from), ceil_char_boundary(text, to))
+            })
+            .collect();
+        windows.sort_unstable();
+        let mut current: Option<(usize, usize)> = None;
+        for (from, to) in windows {
+            match &mut current {
+                Some(cur) if from <= cur.1 => cur.1 = cur.1.max(to),
+                _ => {
+                    if let Some(done) = current.replace((from, to)) {
+                        self.scan_span(rule, target, text, done, &mut found, out);
+                    }
                 }
-                let Some(span) = caps.get(1).or_else(|| caps.get(0)) else {
+            }
+        }
+        if let Some(done) = current {
+            self.scan_span(rule, target, text, done, &mut found, out);
+        }
+    }
+
+    /// An anchored rule: its lazy DFA runs from each hit (in order, skipping hits inside the last
+    /// match) to find the match that starts there, if any; see the module docs for the budget.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_anchored(
+        &self,
+        rule: usize,
+        dfa: &AnchoredDfa,
+        target: Target,
+        text: &str,
+        hits: &[(u64, u32)],
+        found: &mut usize,
+        out: &mut Vec<RuleHit>,
+    ) {
+        let hay = text.as_bytes();
+        let mut budget = ANCHORED_BUDGET_PER_BYTE
+            .saturating_mul(hay.len())
+            .saturating_add(ANCHORED_BUDGET_BASE);
+        let mut cache = dfa.caches.get();
+        let mut last_end = 0;
+        let mut previous = None;
+        for &(key, _) in hits {
+            let start = (key & u64::from(u32::MAX)) as usize;
+            if start < last_end || previous == Some(start) {
+                continue;
+            }
+            previous = Some(start);
+            match anchored_end(&dfa.dfa, &mut cache, hay, start, &mut budget) {
+                Ok(None) => {}
+                Ok(Some(end)) if end > start => {
+                    last_end = end;
+                    if self.push_match(rule, target, text, start, end, out) {
+                        *found += 1;
+                        if *found >= MAX_HITS_PER_RULE {
+                            return;
+                        }
+                    }
+                }
+                // Out of budget, a lazy DFA that gave up, or (impossible: every match holds a
+                // non-empty literal) an empty match: the ordinary search from here on is exact.
+                Ok(Some(_)) | Err(()) => {
+                    self.scan_span(rule, target, text, (start, hay.len()), found, out);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The rule's regex over `span` of `text` (the whole text as context for look-around).
+    fn scan_span(
+        &self,
+        rule: usize,
+        target: Target,
+        text: &str,
+        span: (usize, usize),
+        found: &mut usize,
+        out: &mut Vec<RuleHit>,
+    ) {
+        if *found >= MAX_HITS_PER_RULE {
+            return;
+        }
+        let Some(re) = self.regex(rule) else { return };
+        let input = Input::new(text).span(span.0..span.1);
+        if re.captures_len() > 1 {
+            for caps in re.captures_iter(input) {
+                let Some(span) = caps.get_group(1).or_else(|| caps.get_match().map(|m| m.span())) else {
                     continue;
                 };
-                if self.push_checked(rule, target, text, span.start(), span.end(), out) {
-                    found += 1;
+                if self.push_checked(rule, target, text, span.start, span.end, out) {
+                    *found += 1;
+                    if *found >= MAX_HITS_PER_RULE {
+                        break;
+                    }
                 }
             }
         } else {
-            for m in re.find_iter(text) {
-                if found >= MAX_HITS_PER_RULE {
-                    break;
-                }
+            for m in re.find_iter(input) {
                 if self.push_checked(rule, target, text, m.start(), m.end(), out) {
-                    found += 1;
+                    *found += 1;
+                    if *found >= MAX_HITS_PER_RULE {
+                        break;
+                    }
                 }
             }
+        }
+    }
+
+    /// Reports the match `start..end` found by an anchored search (group 1 when the pattern has
+    /// groups); says whether it pushed a hit.
+    fn push_match(
+        &self,
+        rule: usize,
+        target: Target,
+        text: &str,
+        start: usize,
+        end: usize,
+        out: &mut Vec<RuleHit>,
+    ) -> bool {
+        if !self.slots.get(rule).is_some_and(|s| s.groups) {
+            return self.push_checked(rule, target, text, start, end, out);
+        }
+        let Some(re) = self.regex(rule) else { return false };
+        // The same leftmost-first match: the search is anchored at its start and bounded by its end.
+        let input = Input::new(text).span(start..end).anchored(Anchored::Yes);
+        let mut caps = re.create_captures();
+        re.search_captures(&input, &mut caps);
+        match caps.get_group(1).or_else(|| caps.get_match().map(|m| m.span())) {
+            Some(span) => self.push_checked(rule, target, text, span.start, span.end, out),
+            None => false,
         }
     }
 
@@ -246,30 +543,125 @@ impl RuleSet {
         true
     }
 
-    /// The rule's own regex, compiled on first use. It cannot fail in practice: the same pattern
-    /// already compiled inside the set under the same limits.
+    /// The rule's own regex, compiled on first use. It cannot fail in practice: the pattern parsed
+    /// at load, and the size limits are generous.
     fn regex(&self, rule: usize) -> Option<&Regex> {
-        let slot = self.lazy_regex.get(rule)?;
-        slot.get_or_init(|| {
-            let Pattern::Regex(p) = &self.rules.get(rule)?.pattern else { return None };
-            match build_regex(p) {
-                Ok(re) => Some(re),
-                Err(e) => {
-                    tracing::warn!(rule = %self.rules.get(rule).map_or("", |r| r.id.as_str()), error = %e, "regex failed to compile alone; rule disabled");
-                    None
+        let slot = self.slots.get(rule)?;
+        slot.regex
+            .get_or_init(|| {
+                let Pattern::Regex(p) = &self.rules.get(rule)?.pattern else { return None };
+                match build_regex(p, slot.hir.as_ref()) {
+                    Ok(re) => Some(re),
+                    Err(e) => {
+                        tracing::warn!(rule = %self.rules.get(rule).map_or("", |r| r.id.as_str()), error = %e, "regex failed to compile; rule disabled");
+                        None
+                    }
                 }
-            }
-        })
-        .as_ref()
+            })
+            .as_ref()
+    }
+
+    /// The rule's forward lazy DFA for anchored searches, built on first use. `None` when it
+    /// cannot be built (e.g. a Unicode word boundary the lazy DFA does not support): the rule then
+    /// runs in windows like any other.
+    fn dfa(&self, rule: usize) -> Option<&AnchoredDfa> {
+        let slot = self.slots.get(rule)?;
+        slot.dfa.get_or_init(|| build_dfa(slot.hir.as_ref()?).ok()).as_ref()
     }
 }
 
+/// Runs `dfa` anchored at `start` and returns the end of the leftmost-first match starting there.
+/// Mirrors regex-automata's own forward search loop (matches are reported one byte late; the
+/// search ends when the DFA dies). `Err` when the budget runs out or the DFA quits or gives up.
+fn anchored_end(
+    dfa: &DFA,
+    cache: &mut DfaCache,
+    hay: &[u8],
+    start: usize,
+    budget: &mut usize,
+) -> Result<Option<usize>, ()> {
+    let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Yes);
+    let mut sid = dfa.start_state_forward(cache, &input).map_err(|_| ())?;
+    let mut end = None;
+    let mut at = start;
+    while let Some(&byte) = hay.get(at) {
+        *budget = budget.checked_sub(1).ok_or(())?;
+        sid = dfa.next_state(cache, sid, byte).map_err(|_| ())?;
+        if sid.is_tagged() {
+            if sid.is_match() {
+                end = Some(at);
+            } else if sid.is_dead() {
+                return Ok(end);
+            } else if sid.is_quit() {
+                return Err(());
+            }
+        }
+        at += 1;
+    }
+    sid = dfa.next_eoi_state(cache, sid).map_err(|_| ())?;
+    if sid.is_match() {
+        end = Some(hay.len());
+    }
+    Ok(end)
+}
+
+fn invalid(rule: &RuleDef, e: &dyn std::fmt::Display) -> SkillError {
+    SkillError::Rule {
+        file: rule.file.clone(),
+        line: rule.line,
+        reason: format!("rule {}: invalid regex: {e}", rule.id),
+    }
+}
+
+/// The configuration `regex::RegexBuilder` uses (leftmost-first, UTF-8 empty matches), with our
+/// size limits. Built from the parsed `hir` when there is one, else from the pattern (which then
+/// reports its syntax error).
+fn build_regex(pattern: &str, hir: Option<&Hir>) -> Result<Regex, Box<meta::BuildError>> {
+    let mut builder = meta::Builder::new();
+    builder.configure(
+        meta::Config::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .utf8_empty(true)
+            .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+            .hybrid_cache_capacity(DFA_SIZE_LIMIT),
+    );
+    match hir {
+        Some(hir) => builder.build_from_hir(hir),
+        None => builder.build(pattern),
+    }
+    .map_err(Box::new)
+}
+
+fn build_dfa(hir: &Hir) -> Result<AnchoredDfa, Box<dyn std::error::Error + Send + Sync>> {
+    let nfa = thompson::Compiler::new()
+        .configure(
+            thompson::Config::new()
+                .which_captures(WhichCaptures::None)
+                .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+                .shrink(false),
+        )
+        .build_from_hir(hir)?;
+    let dfa = DFA::builder()
+        .configure(
+            DFA::config()
+                .match_kind(MatchKind::LeftmostFirst)
+                .cache_capacity(DFA_SIZE_LIMIT),
+        )
+        .build_from_nfa(nfa)?;
+    let for_pool = dfa.clone();
+    let create: CacheFn = Box::new(move || for_pool.create_cache());
+    Ok(AnchoredDfa {
+        dfa,
+        caches: Pool::new(create),
+    })
+}
+
 impl TargetMatcher {
-    fn build(rules: &[RuleDef], target: Target) -> Result<TargetMatcher, SkillError> {
+    fn build(rules: &[RuleDef], gates: &[Option<Gate>], target: Target) -> Result<TargetMatcher, SkillError> {
         let mut literals = Vec::new();
         let mut literal_rules = Vec::new();
-        let mut anchor_words: Vec<Vec<u8>> = Vec::new();
-        let mut anchor_rules = Vec::new();
+        let mut gate_words: Vec<(Vec<u8>, usize, bool)> = Vec::new();
+        let mut gated = Vec::new();
         let mut ungated = Vec::new();
         for (i, rule) in rules.iter().enumerate().filter(|(_, r)| r.target == target) {
             match &rule.pattern {
@@ -277,27 +669,40 @@ impl TargetMatcher {
                     literals.push(l.as_str());
                     literal_rules.push(i);
                 }
-                Pattern::Regex(r) => match anchors_of(r) {
-                    Some(words) => {
-                        for word in words {
-                            anchor_words.push(word);
-                            anchor_rules.push(i);
-                        }
+                Pattern::Regex(_) => match gates.get(i).and_then(Option::as_ref) {
+                    Some(gate) => {
+                        gated.push(i);
+                        gate_words.extend(gate.literals.iter().map(|w| (w.clone(), i, true)));
+                        let require = gate.require.iter().flatten();
+                        gate_words.extend(require.map(|w| (w.clone(), i, false)));
                     }
                     None => ungated.push(i),
                 },
             }
         }
-        let anchors = if anchor_words.is_empty() {
+        // One automaton pattern per distinct literal, owned by every rule it gates.
+        gate_words.sort_unstable();
+        gate_words.dedup();
+        let mut words: Vec<&[u8]> = Vec::new();
+        let mut gate_patterns = Vec::new();
+        let mut gate_owners = Vec::with_capacity(gate_words.len());
+        for group in gate_words.chunk_by(|a, b| a.0 == b.0) {
+            let Some((word, _, _)) = group.first() else { continue };
+            let from = gate_owners.len() as u32;
+            gate_owners.extend(group.iter().map(|&(_, rule, primary)| (rule, primary)));
+            gate_patterns.push((from, gate_owners.len() as u32));
+            words.push(word);
+        }
+        let gates = if words.is_empty() {
             None
         } else {
             let ac = AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                .build(&anchor_words)
+                .match_kind(AcMatchKind::Standard)
+                .build(&words)
                 .map_err(|e| SkillError::Rule {
                     file: String::new(),
                     line: 0,
-                    reason: format!("regex anchors do not compile: {e}"),
+                    reason: format!("regex gates do not compile: {e}"),
                 })?;
             Some(ac)
         };
@@ -305,7 +710,7 @@ impl TargetMatcher {
             None
         } else {
             let ac = AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
+                .match_kind(AcMatchKind::Standard)
                 .build(&literals)
                 .map_err(|e| {
                     let first = literal_rules.first().and_then(|&i| rules.get(i));
@@ -320,53 +725,216 @@ impl TargetMatcher {
         Ok(TargetMatcher {
             literals,
             literal_rules,
-            anchors,
-            anchor_rules,
+            gates,
+            gate_patterns,
+            gate_owners,
+            gated,
             ungated,
         })
     }
 }
 
-fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .dfa_size_limit(DFA_SIZE_LIMIT)
-        .build()
-}
-
-/// Most anchors one regex may have; with more, the prefilter would seldom skip it anyway.
+/// Most literals one gate may have; with more, the gate would seldom skip anything anyway.
 const MAX_ANCHORS_PER_RULE: usize = 256;
 
-/// Byte strings one of which every match of `pattern` must contain: the regex's prefix
-/// literals (every match begins with one) or its suffix literals (every match ends with one),
-/// whichever set has the longer shortest literal — a gate on "you" opens on almost every text,
-/// a gate on "restrictions" seldom. `None` when neither is a finite set of non-empty literals (a
-/// leading and trailing class, an optional part, or a parse error — then the rule runs ungated,
-/// and an unparsable pattern fails when it is built).
-fn anchors_of(pattern: &str) -> Option<Vec<Vec<u8>>> {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
-    let extract = |kind: ExtractKind| -> Option<Vec<Vec<u8>>> {
-        let mut extractor = Extractor::new();
-        extractor.kind(kind).limit_total(MAX_ANCHORS_PER_RULE);
-        let seq = extractor.extract(&hir);
-        let literals = seq.literals()?;
-        if literals.is_empty() || literals.len() > MAX_ANCHORS_PER_RULE || literals.iter().any(|l| l.is_empty()) {
-            return None;
-        }
-        let mut anchors: Vec<Vec<u8>> = literals.iter().map(|l| l.as_bytes().to_vec()).collect();
-        anchors.sort();
-        anchors.dedup();
-        Some(anchors)
-    };
-    let shortest = |a: &Option<Vec<Vec<u8>>>| a.as_ref().and_then(|v| v.iter().map(Vec::len).min()).unwrap_or(0);
-    let prefix = extract(ExtractKind::Prefix);
-    let suffix = extract(ExtractKind::Suffix);
-    if shortest(&suffix) > shortest(&prefix) {
-        suffix
-    } else {
-        prefix
+/// The finite sets of non-empty literals that every match of a part of a pattern begins
+/// (`Prefix`) or ends (`Suffix`) with, memoised per part: gate selection asks for the same parts
+/// several times, and extraction (cross products of alternations) is the costly step of loading
+/// the rules.
+#[derive(Default)]
+struct Literals {
+    memo: std::collections::HashMap<(*const Hir, bool), Option<Vec<Vec<u8>>>>,
+}
+
+impl Literals {
+    fn of(&mut self, hir: &Hir, prefix: bool) -> Option<Vec<Vec<u8>>> {
+        self.memo
+            .entry((std::ptr::from_ref(hir), prefix))
+            .or_insert_with(|| literal_set(hir, prefix))
+            .clone()
     }
+}
+
+fn literal_set(hir: &Hir, prefix: bool) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let mut extractor = Extractor::new();
+    let kind = if prefix {
+        ExtractKind::Prefix
+    } else {
+        ExtractKind::Suffix
+    };
+    extractor.kind(kind).limit_total(MAX_ANCHORS_PER_RULE);
+    let seq = extractor.extract(hir);
+    let literals = seq.literals()?;
+    if literals.is_empty() || literals.len() > MAX_ANCHORS_PER_RULE || literals.iter().any(|l| l.is_empty()) {
+        return None;
+    }
+    let mut words: Vec<Vec<u8>> = literals.iter().map(|l| l.as_bytes().to_vec()).collect();
+    words.sort();
+    words.dedup();
+    Some(words)
+}
+
+/// How much a gate is worth (higher is better). Anchored gates cost a few DFA steps per hit, so
+/// they win even with one-byte literals; bounded windows cost their width per hit; a gate with
+/// an unbounded side opens a search to the text's end, so only long (rare) literals make it
+/// worthwhile. Within a kind, longer literals hit less often.
+fn gate_score(gate: &Gate) -> usize {
+    let shortest = gate.literals.iter().map(Vec::len).min().unwrap_or(0).min(6);
+    let p = gate.placement;
+    if p.exact_start() {
+        10 + shortest
+    } else if let (Some(b), Some(a)) = (p.before, p.after) {
+        let wide = usize::from(b.saturating_add(a) > 256) * 2;
+        (8 + shortest).saturating_sub(wide)
+    } else {
+        (shortest * 2).saturating_sub(2)
+    }
+}
+
+/// The gate of a regex: a finite literal set that every match contains, with its placement
+/// ([`Placement`]), chosen by [`gate_score`] among the prefix and suffix literals of the whole
+/// pattern and of each part of its top-level sequence (through capture groups): an e-mail pattern
+/// `(?:^|[^...])([...]{0,63}@...)` has no prefix literal, but every match contains `@`. `None` when
+/// no candidate is finite (then the rule runs ungated).
+///
+/// When another candidate has longer literals than the gate, the gate also gets those as its
+/// *requirement*: a rule gated on punctuation (`(?:^|[.!:])\s*(?:ignora|...)\s+...anteriores`) runs
+/// only on texts that also contain one of `anteriores, ...`.
+fn gate_of(hir: &Hir) -> Option<Gate> {
+    let mut literals = Literals::default();
+    let mut candidates = Vec::new();
+    consider(hir, Some(0), Some(0), &mut literals, &mut candidates);
+    if candidates.iter().all(|g| shortest_len(&g.literals) < 3) {
+        descend(hir, Some(0), Some(0), &mut literals, &mut candidates);
+    }
+    let best = candidates
+        .iter()
+        .enumerate()
+        .fold(None::<usize>, |best, (i, g)| match best {
+            Some(b) if candidates.get(b).is_some_and(|b| gate_score(b) >= gate_score(g)) => Some(b),
+            _ => Some(i),
+        })?;
+    let mut gate = candidates.get(best)?.clone();
+    let shortest = shortest_len(&gate.literals);
+    if shortest < 4 {
+        gate.require = required_literals(hir, &mut literals).filter(|r| shortest_len(r) > shortest.max(2));
+    }
+    Some(gate)
+}
+
+fn shortest_len(literals: &[Vec<u8>]) -> usize {
+    literals.iter().map(Vec::len).min().unwrap_or(0)
+}
+
+/// The literal set with the longest shortest literal one of which every match of `hir` contains
+/// (anywhere): the prefix or suffix literals of `hir`, or of a part of it that every match of it
+/// contains, or for an alternation the union of each branch's own.
+fn required_literals(hir: &Hir, literals: &mut Literals) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::HirKind;
+    let mut best: Option<Vec<Vec<u8>>> = None;
+    let mut offer = |set: Option<Vec<Vec<u8>>>| {
+        if let Some(set) = set
+            && best.as_ref().is_none_or(|b| shortest_len(&set) > shortest_len(b))
+        {
+            best = Some(set);
+        }
+    };
+    match hir.kind() {
+        HirKind::Capture(c) => offer(required_literals(&c.sub, literals)),
+        HirKind::Literal(_) => offer(literals.of(hir, true)),
+        HirKind::Concat(parts) => {
+            offer(literals.of(hir, true));
+            offer(literals.of(hir, false));
+            for part in parts {
+                offer(required_literals(part, literals));
+            }
+        }
+        HirKind::Alternation(branches) => {
+            offer(literals.of(hir, true));
+            offer(literals.of(hir, false));
+            let union = branches.iter().try_fold(Vec::new(), |mut union, branch| {
+                union.extend(required_literals(branch, literals)?);
+                Some(union)
+            });
+            offer(
+                union
+                    .map(|mut u| {
+                        u.sort();
+                        u.dedup();
+                        u
+                    })
+                    .filter(|u| u.len() <= MAX_ANCHORS_PER_RULE),
+            );
+        }
+        // classes, repetitions (possibly empty), look-around: nothing better than their parents
+        _ => {}
+    }
+    best
+}
+
+fn add(a: Option<usize>, b: Option<usize>) -> Option<usize> {
+    a?.checked_add(b?)
+}
+
+/// Collects the prefix and suffix literal sets of `hir`, a part of the pattern that every match
+/// contains, preceded by at most `before` and followed by at most `after` bytes of the match.
+fn consider(hir: &Hir, before: Option<usize>, after: Option<usize>, literals: &mut Literals, out: &mut Vec<Gate>) {
+    let len = hir.properties().maximum_len();
+    let candidates = [(true, before, add(len, after)), (false, add(before, len), after)];
+    for (at_start, before, after) in candidates {
+        let Some(words) = literals.of(hir, at_start) else {
+            continue;
+        };
+        out.push(Gate {
+            literals: words,
+            placement: Placement {
+                at_start,
+                before,
+                after,
+            },
+            require: None,
+        });
+    }
+}
+
+/// [`consider`]s every part of a top-level sequence, through capture groups and nested sequences.
+fn descend(hir: &Hir, before: Option<usize>, after: Option<usize>, literals: &mut Literals, out: &mut Vec<Gate>) {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Capture(c) => descend(&c.sub, before, after, literals, out),
+        HirKind::Concat(parts) => {
+            let lens: Vec<Option<usize>> = parts.iter().map(|p| p.properties().maximum_len()).collect();
+            for (i, part) in parts.iter().enumerate() {
+                let b = lens.get(..i).unwrap_or(&[]).iter().fold(before, |acc, &l| add(acc, l));
+                let a = lens
+                    .get(i + 1..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .fold(after, |acc, &l| add(acc, l));
+                consider(part, b, a, literals, out);
+                descend(part, b, a, literals, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The largest char boundary of `text` at or before `i`.
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The smallest char boundary of `text` at or after `i`.
+fn ceil_char_boundary(text: &str, mut i: usize) -> usize {
+    while i < text.len() && !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i.min(text.len())
 }
 
 /// A literal that begins (ends) with an ASCII letter or digit only matches where the neighbouring
@@ -384,6 +952,9 @@ fn whole_word(text: &[u8], literal: &[u8], start: usize, end: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+
     use super::*;
     use crate::detector::normalize::Normalized;
     use crate::detector::skills::SkillSet;
@@ -520,49 +1091,244 @@ mod tests {
         assert_eq!(hits(&ok.unwrap(), "a barx", ""), vec![("ok".into(), 2, 6)]);
     }
 
+    fn gate(p: &str) -> Option<Gate> {
+        gate_of(&regex_syntax::Parser::new().parse(p).ok()?)
+    }
+
+    fn words(g: &Gate) -> Vec<String> {
+        g.literals
+            .iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect()
+    }
+
     #[test]
-    fn anchors_are_literals_every_match_contains() {
-        let a = |p: &str| {
-            anchors_of(p).map(|v| {
-                v.into_iter()
-                    .map(|b| String::from_utf8_lossy(&b).into_owned())
-                    .collect::<Vec<_>>()
-            })
-        };
-        // Prefixes when they are the longer choice ...
-        let ignore = a(r"(?-u:\b)(?:ignore|set aside)\s+x").unwrap();
+    fn gates_are_literals_every_match_contains_where_placed() {
+        // Prefix literals begin every match: anchored.
+        let ignore = gate(r"(?-u:\b)(?:ignore|set aside)\s+x").unwrap();
+        assert!(ignore.placement.exact_start(), "{ignore:?}");
         assert!(
-            ignore
+            words(&ignore)
                 .iter()
                 .all(|w| w.starts_with("ignore") || w.starts_with("set aside")),
             "{ignore:?}"
         );
-        // ... suffixes when the prefixes are shorter ("dan" < "mode" / "evil confidant").
-        let two = a(r"(?-u:\b)dan\s+mode|(?-u:\b)evil confidant").unwrap();
-        assert!(
-            two.iter().any(|w| w.ends_with("mode")) && two.iter().any(|w| w.ends_with("evil confidant")),
-            "{two:?}"
+        // Anchored beats a longer suffix whose window would reach back to the text's start.
+        let two = gate(r"(?-u:\b)dan\s+mode|(?-u:\b)evil confidant").unwrap();
+        assert!(two.placement.exact_start(), "{two:?}");
+        let multi = gate(r"(?:игнорируй|忽略)x").unwrap();
+        assert!(words(&multi).iter().any(|w| w.contains("игнорируй")), "{multi:?}");
+        // No prefix or suffix literal (a class or a line start on each end), but an inner one with
+        // bounded reach on both sides.
+        let at = gate(r"(?:^|[^a-z])([a-z]{1,10}@[a-z]{1,10})(?:$|[^a-z])").unwrap();
+        assert_eq!(words(&at), ["@"]);
+        // (`[^a-z]` is any other char: up to 4 bytes)
+        assert_eq!(
+            at.placement,
+            Placement {
+                at_start: true,
+                before: Some(4 + 10),
+                after: Some(1 + 10 + 4)
+            }
         );
-        let multi = a(r"(?:игнорируй|忽略)x").unwrap();
-        assert!(multi.iter().any(|w| w.contains("игнорируй")), "{multi:?}");
-        assert_eq!(a(r"[^x]+abc[^y]+"), None, "unbounded classes on both ends");
-        assert_eq!(a(r"(?m)^\s*system:\s*$"), None);
-        assert_eq!(a(r"ignore|\w+"), None, "every branch needs an anchor");
-        assert_eq!(a(r"(unclosed"), None, "parse errors are left to the eager build");
-        // The invariant the gate relies on: every match contains one of the anchors.
+        let inner = gate(r"[^x]+abc[^y]+").unwrap();
+        assert_eq!(
+            (words(&inner), inner.placement.before, inner.placement.after),
+            (vec!["abc".to_string()], None, None)
+        );
+        assert!(gate(r"(?m)^\s*system:\s*$").is_some());
+        assert_eq!(gate(r"ignore|\w+"), None, "every branch needs a literal");
+        assert_eq!(gate(r"[a-z]+\d+"), None);
+        assert_eq!(gate(r"(unclosed"), None, "parse errors are left to the eager build");
+        // The invariant the gates rely on: every match lies in the window of a gate literal
+        // occurrence.
         for (p, t) in [
             (r"you\s+are\s+now\s+(?:dan|free)", "ok you are now free!"),
             (r"(?:a|b)?cde", "xx bcde acde cde"),
             (r"dan\s+mode", "enable dan   mode"),
+            (
+                r"(?:^|[^a-z])([a-z]{1,10}@[a-z]{1,10})(?:$|[^a-z])",
+                "x ab@cd, e@f g@@h",
+            ),
+            (r"x{2,3}[0-9]{2}y", "xxx12y x99y xx00y"),
+            (
+                r"(?:^|\n|[.!:])\s*(?:new|real)\s+(?:orders?|task)\s*:",
+                "ok. new task: x\nreal orders :",
+            ),
         ] {
-            let gates = anchors_of(p).unwrap();
+            let g = gate(p).unwrap();
+            let occurrences: Vec<(usize, usize)> = g
+                .literals
+                .iter()
+                .flat_map(|w| {
+                    (0..t.len().saturating_sub(w.len() - 1))
+                        .filter(|&i| t.as_bytes().get(i..i + w.len()) == Some(w.as_slice()))
+                        .map(|i| (i, i + w.len()))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let mut n = 0;
             for m in regex::Regex::new(p).unwrap().find_iter(t) {
-                let hit = &t.as_bytes()[m.start()..m.end()];
+                n += 1;
                 assert!(
-                    gates.iter().any(|g| hit.windows(g.len()).any(|w| w == g.as_slice())),
-                    "{p} / {t}"
+                    occurrences.iter().any(|&(s, e)| {
+                        let (from, to) = g.placement.window(s, e, t.len());
+                        from <= m.start() && m.end() <= to && (!g.placement.exact_start() || s == m.start())
+                    }),
+                    "{p} / {t}: {m:?} outside every window of {g:?}"
                 );
             }
+            assert!(n > 0, "{p} / {t}");
+        }
+    }
+
+    /// What the rules found before gating: every regex over the whole text, alone.
+    fn reference(set: &RuleSet, normalized: &str, raw: &str) -> Vec<RuleHit> {
+        static REGEXES: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
+        let mut out = Vec::new();
+        for (i, r) in set.rules().iter().enumerate() {
+            let Pattern::Regex(p) = &r.pattern else { continue };
+            let text = if r.target == Target::Raw { raw } else { normalized };
+            let re = REGEXES
+                .get_or_init(Default::default)
+                .lock()
+                .unwrap()
+                .entry(p.clone())
+                .or_insert_with(|| {
+                    Arc::new(
+                        regex::RegexBuilder::new(p)
+                            .size_limit(64 << 20)
+                            .dfa_size_limit(64 << 20)
+                            .build()
+                            .unwrap(),
+                    )
+                })
+                .clone();
+            let mut found = 0;
+            for caps in re.captures_iter(text) {
+                if found >= MAX_HITS_PER_RULE {
+                    break;
+                }
+                let m = caps.get(1).or_else(|| caps.get(0)).unwrap();
+                if let Some(v) = r.validate
+                    && !v.check(&text[m.start()..m.end()])
+                {
+                    continue;
+                }
+                out.push(RuleHit {
+                    rule: i,
+                    target: r.target,
+                    start: m.start(),
+                    end: m.end(),
+                });
+                found += 1;
+            }
+        }
+        out
+    }
+
+    fn sorted(mut v: Vec<RuleHit>) -> Vec<(usize, usize, usize)> {
+        let mut t: Vec<(usize, usize, usize)> = v.drain(..).map(|h| (h.rule, h.start, h.end)).collect();
+        t.sort_unstable();
+        t
+    }
+
+    fn embedded_set() -> &'static RuleSet {
+        static SET: OnceLock<RuleSet> = OnceLock::new();
+        SET.get_or_init(|| RuleSet::compile(SkillSet::embedded().unwrap().rules().cloned().collect()).unwrap())
+    }
+
+    fn assert_same_as_reference(set: &RuleSet, text: &str) {
+        let normalized = Normalized::new(text);
+        let mut out = Vec::new();
+        set.scan(&normalized.text, text, &mut out);
+        let got = sorted(out);
+        let want = sorted(reference(set, &normalized.text, text));
+        if got != want {
+            let name = |v: &[(usize, usize, usize)]| -> Vec<String> {
+                v.iter()
+                    .map(|&(r, s, e)| format!("{}@{s}..{e}", set.rules()[r].id))
+                    .collect()
+            };
+            panic!(
+                "gated scan differs from the whole-text scan on {text:?}\n gated: {:?}\n whole: {:?}",
+                name(&got),
+                name(&want)
+            );
+        }
+    }
+
+    /// Gating and windows change no hit: every embedded rule's examples and counterexamples, alone and
+    /// run together (several hits per rule, hits of different rules side by side).
+    #[test]
+    fn gated_scan_equals_whole_text_scan_on_rule_examples() {
+        let set = embedded_set();
+        let mut texts: Vec<String> = Vec::new();
+        for r in set.rules() {
+            texts.extend(r.examples.iter().cloned());
+            texts.extend(r.counterexamples.iter().cloned());
+        }
+        for t in &texts {
+            assert_same_as_reference(set, t);
+        }
+        for chunk in texts.chunks(7) {
+            assert_same_as_reference(set, &chunk.join(" "));
+            assert_same_as_reference(set, &chunk.join("\n\n"));
+        }
+        let all = texts.join("\n");
+        assert_same_as_reference(set, &all);
+        assert_same_as_reference(set, &all.repeat(3));
+    }
+
+    #[test]
+    fn anchored_search_budget_falls_back_exactly() {
+        let set = RuleSet::compile(vec![
+            rule("long", Pattern::Regex(r"ab[^z\n]*z".into()), Target::Normalized),
+            rule(
+                "cap",
+                Pattern::Regex(r"(?:^|[^a-z])([a-z]{1,10}@[a-z]{1,10})(?:$|[^a-z])".into()),
+                Target::Raw,
+            ),
+        ])
+        .unwrap();
+        assert!(set.slots[0].placement.unwrap().exact_start());
+        // Every hit's anchored run goes to the line end and fails: the budget runs out, and the
+        // unanchored search of the rest still finds the one match at the end.
+        let text = format!("{}\nabz ab\nz", "ab".repeat(20_000));
+        assert_eq!(hits(&set, &text, ""), vec![("long".into(), 40_001, 40_004)]);
+        let text = format!("{} xy@ab q@r", "a@b ".repeat(3000));
+        let mut out = Vec::new();
+        set.scan("", &text, &mut out);
+        assert_eq!(sorted(out), sorted(reference(&set, "", &text)));
+        assert_eq!(hits(&set, "", "mail ab@cd now").len(), 1);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, ..Default::default() })]
+
+        /// Random mixtures of the rules' own words, separators and odd characters.
+        #[test]
+        fn gated_scan_equals_whole_text_scan(parts in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 0..60),
+                                             seps in proptest::collection::vec(0usize..8, 60),
+                                             odd in "\\PC{0,6}") {
+            static VOCAB: OnceLock<Vec<String>> = OnceLock::new();
+            let vocab = VOCAB.get_or_init(|| {
+                let mut v: Vec<String> = embedded_set()
+                    .rules()
+                    .iter()
+                    .flat_map(|r| r.examples.iter().chain(&r.counterexamples))
+                    .flat_map(|e| e.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+                    .collect();
+                v.sort();
+                v.dedup();
+                v
+            });
+            let mut text = String::new();
+            for (k, i) in parts.iter().enumerate() {
+                text.push_str(i.get::<String>(vocab));
+                text.push_str([" ", " ", "\n", "  ", "", ": ", ". ", &odd][seps[k % seps.len()]]);
+            }
+            assert_same_as_reference(embedded_set(), &text);
         }
     }
 
