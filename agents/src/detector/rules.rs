@@ -89,6 +89,15 @@ struct Placement {
     after: Option<usize>,
 }
 
+impl Gate {
+    /// The lengths of the shortest and the longest literal as searched ([`gate_word`]).
+    fn lengths(&self) -> (usize, usize) {
+        let shortest = self.literals.iter().map(Vec::len).min().unwrap_or(0);
+        let longest = self.literals.iter().map(Vec::len).max().unwrap_or(0);
+        (shortest.min(GATE_WORD_BYTES), longest.min(GATE_WORD_BYTES))
+    }
+}
+
 impl Placement {
     /// Every match begins exactly at a hit: the rule can run anchored there.
     fn exact_start(&self) -> bool {
@@ -102,6 +111,35 @@ impl Placement {
         let to = self.after.map_or(len, |a| point.saturating_add(a).min(len));
         (from, to)
     }
+}
+
+/// Gate hits of one rule above which it runs over the whole text instead (plus one per 16 bytes
+/// of text): windows that many would cover most of it anyway.
+const MAX_GATE_HITS_BASE: usize = 4096;
+
+fn insertion_sort(v: &mut [u32]) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && v.get(j - 1) > v.get(j) {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
+/// Moves the distinct values of sorted `v` to its front; returns how many there are.
+fn dedup_sorted(v: &mut [u32]) -> usize {
+    let mut w = 0;
+    for r in 0..v.len() {
+        let Some(x) = v.get(r).copied() else { break };
+        if w == 0 || v.get(w - 1).copied() != Some(x) {
+            if let Some(slot) = v.get_mut(w) {
+                *slot = x;
+            }
+            w += 1;
+        }
+    }
+    w
 }
 
 /// A regex rule's gate, as [`RuleSet::gate_info`] reports it.
@@ -300,19 +338,28 @@ impl RuleSet {
     /// The gated rules of one target: one pass of the gate automaton, then each rule whose gate
     /// (and requirement) hit, over the places its gate hit.
     fn scan_gates(&self, gates: &AhoCorasick, m: &TargetMatcher, target: Target, text: &str, out: &mut Vec<RuleHit>) {
-        // `rule << 32 | start` and the literal's length of every gate hit (sorting one u64 key is
-        // several times cheaper than sorting tuples), and which requirements are met; allocated
-        // on the first hit only.
-        let mut hits: Vec<(u64, u32)> = Vec::new();
+        // (rule, start) of every gate hit, in the automaton's order (by end), and which
+        // requirements are met; allocated on the first hit only.
+        let mut hits: Vec<(u32, u32)> = Vec::new();
         let mut met: Vec<bool> = Vec::new();
+        // Hits per rule; past the cap a rule runs over the whole text and its hits are not kept
+        // (a text full of one gate literal, e.g. digits for the card number rule).
+        let cap = MAX_GATE_HITS_BASE + text.len() / 16;
+        let mut counts: Vec<u32> = Vec::new();
         for hit in gates.find_overlapping_iter(text) {
             let Some(&(from, to)) = m.gate_patterns.get(hit.pattern().as_usize()) else {
                 continue;
             };
             for &(rule, primary) in m.gate_owners.get(from as usize..to as usize).unwrap_or(&[]) {
                 if primary {
-                    let key = (rule as u64) << 32 | hit.start() as u64;
-                    hits.push((key, hit.len() as u32));
+                    if counts.is_empty() {
+                        counts = vec![0; self.rules.len()];
+                    }
+                    let Some(count) = counts.get_mut(rule) else { continue };
+                    *count = count.saturating_add(1);
+                    if *count as usize <= cap {
+                        hits.push((rule as u32, hit.start() as u32));
+                    }
                 } else {
                     if met.is_empty() {
                         met = vec![false; self.rules.len()];
@@ -326,20 +373,71 @@ impl RuleSet {
         if hits.is_empty() {
             return;
         }
-        hits.retain(|&(key, _)| {
-            let rule = (key >> 32) as usize;
+        // Group the starts by rule (a counting sort, which keeps the automaton's order within a
+        // rule), dropping rules whose requirement did not occur.
+        let rules = self.rules.len();
+        let runs = |rule: usize| {
             let needs = self
                 .slots
                 .get(rule)
                 .is_some_and(|s| s.gate.as_ref().is_some_and(|g| g.require.is_some()));
             !needs || met.get(rule).copied().unwrap_or(false)
-        });
-        hits.sort_unstable();
-        hits.dedup();
-        for group in hits.chunk_by(|a, b| a.0 >> 32 == b.0 >> 32) {
-            if let Some(&(key, _)) = group.first() {
-                self.scan_gated((key >> 32) as usize, target, text, group, out);
+        };
+        let mut bounds = vec![0u32; rules + 1];
+        for &(rule, _) in &hits {
+            if let Some(b) = bounds.get_mut(rule as usize + 1) {
+                *b += 1;
             }
+        }
+        for rule in 0..rules {
+            if !runs(rule)
+                && let Some(b) = bounds.get_mut(rule + 1)
+            {
+                *b = 0;
+            }
+        }
+        for i in 1..bounds.len() {
+            let prev = bounds.get(i - 1).copied().unwrap_or(0);
+            if let Some(b) = bounds.get_mut(i) {
+                *b += prev;
+            }
+        }
+        let mut fill = bounds.clone();
+        let mut starts = vec![0u32; bounds.last().copied().unwrap_or(0) as usize];
+        for &(rule, start) in &hits {
+            let (Some(&from), Some(&to)) = (bounds.get(rule as usize), bounds.get(rule as usize + 1)) else {
+                continue;
+            };
+            if let Some(at) = fill.get_mut(rule as usize)
+                && *at < to
+                && *at >= from
+            {
+                if let Some(slot) = starts.get_mut(*at as usize) {
+                    *slot = start;
+                }
+                *at += 1;
+            }
+        }
+        drop(hits);
+        for rule in 0..rules {
+            let (Some(&from), Some(&to)) = (bounds.get(rule), bounds.get(rule + 1)) else {
+                continue;
+            };
+            let Some(group) = starts.get_mut(from as usize..to as usize) else {
+                continue;
+            };
+            if group.is_empty() {
+                continue;
+            }
+            if counts.get(rule).is_some_and(|&c| c as usize > cap) {
+                self.scan_span(rule, target, text, (0, text.len()), &mut 0, out);
+                continue;
+            }
+            // Within a rule the hits come ordered by end; starts are out of order only where
+            // literals of different lengths end close together, so insertion sort is linear here.
+            insertion_sort(group);
+            let distinct = dedup_sorted(group);
+            self.scan_gated(rule, target, text, group.get(..distinct).unwrap_or(&[]), out);
         }
     }
 
@@ -370,29 +468,30 @@ impl RuleSet {
     }
 
     /// A gated rule over the places its gate hits (`hits`: this rule's, sorted by start).
-    fn scan_gated(&self, rule: usize, target: Target, text: &str, hits: &[(u64, u32)], out: &mut Vec<RuleHit>) {
-        let Some(placement) = self.slots.get(rule).and_then(|s| s.placement) else {
+    /// A gated rule over the places its gate hit (`starts`: sorted, distinct).
+    fn scan_gated(&self, rule: usize, target: Target, text: &str, starts: &[u32], out: &mut Vec<RuleHit>) {
+        let Some(slot) = self.slots.get(rule) else { return };
+        let (Some(placement), Some(gate)) = (slot.placement, slot.gate.as_ref()) else {
             return;
         };
         let mut found = 0;
         if placement.exact_start()
             && let Some(dfa) = self.dfa(rule)
         {
-            self.scan_anchored(rule, dfa, target, text, hits, &mut found, out);
+            self.scan_anchored(rule, dfa, target, text, starts, &mut found, out);
             return;
         }
+        // The literal at a start ends between the shortest and the longest literal's length
+        // later: the union of both windows holds every match containing it. Windows of sorted
+        // starts come sorted, so touching ones merge in one pass.
+        let (shortest, longest) = gate.lengths();
         let len = text.len();
-        let mut windows: Vec<(usize, usize)> = hits
-            .iter()
-            .map(|&(key, literal)| {
-                let start = (key & u64::from(u32::MAX)) as usize;
-                let (from, to) = placement.window(start, start + literal as usize, len);
-                (floor_char_boundary(text, from), ceil_char_boundary(text, to))
-            })
-            .collect();
-        windows.sort_unstable();
         let mut current: Option<(usize, usize)> = None;
-        for (from, to) in windows {
+        for &start in starts {
+            let start = start as usize;
+            let (from, _) = placement.window(start, start + shortest, len);
+            let (_, to) = placement.window(start, start + longest, len);
+            let (from, to) = (floor_char_boundary(text, from), ceil_char_boundary(text, to));
             match &mut current {
                 Some(cur) if from <= cur.1 => cur.1 = cur.1.max(to),
                 _ => {
@@ -416,7 +515,7 @@ impl RuleSet {
         dfa: &AnchoredDfa,
         target: Target,
         text: &str,
-        hits: &[(u64, u32)],
+        starts: &[u32],
         found: &mut usize,
         out: &mut Vec<RuleHit>,
     ) {
@@ -427,8 +526,8 @@ impl RuleSet {
         let mut cache = dfa.caches.get();
         let mut last_end = 0;
         let mut previous = None;
-        for &(key, _) in hits {
-            let start = (key & u64::from(u32::MAX)) as usize;
+        for &start in starts {
+            let start = start as usize;
             if start < last_end || previous == Some(start) {
                 continue;
             }
@@ -662,6 +761,9 @@ impl TargetMatcher {
         let mut literal_rules = Vec::new();
         let mut gate_words: Vec<(Vec<u8>, usize, bool)> = Vec::new();
         let mut gated = Vec::new();
+        // The raw text keeps its case: gate its (?i) rules case-insensitively, with one pattern
+        // per literal instead of one per case variant.
+        let fold = target == Target::Raw;
         let mut ungated = Vec::new();
         for (i, rule) in rules.iter().enumerate().filter(|(_, r)| r.target == target) {
             match &rule.pattern {
@@ -672,9 +774,10 @@ impl TargetMatcher {
                 Pattern::Regex(_) => match gates.get(i).and_then(Option::as_ref) {
                     Some(gate) => {
                         gated.push(i);
-                        gate_words.extend(gate.literals.iter().map(|w| (w.clone(), i, true)));
+                        let at_start = gate.placement.at_start;
+                        gate_words.extend(gate.literals.iter().map(|w| (gate_word(w, at_start, fold), i, true)));
                         let require = gate.require.iter().flatten();
-                        gate_words.extend(require.map(|w| (w.clone(), i, false)));
+                        gate_words.extend(require.map(|w| (gate_word(w, true, fold), i, false)));
                     }
                     None => ungated.push(i),
                 },
@@ -698,6 +801,7 @@ impl TargetMatcher {
         } else {
             let ac = AhoCorasick::builder()
                 .match_kind(AcMatchKind::Standard)
+                .ascii_case_insensitive(fold)
                 .build(&words)
                 .map_err(|e| SkillError::Rule {
                     file: String::new(),
@@ -732,6 +836,27 @@ impl TargetMatcher {
             ungated,
         })
     }
+}
+
+/// Longest gate literal searched for: longer ones are cut to their first (or, where the gate's
+/// reference point is a literal's end, last) bytes. An occurrence of the whole literal is one of
+/// the cut one, with the same reference point, so the gate still opens wherever it must; a
+/// smaller automaton is faster, and the anchored search at a spurious hit fails at once.
+const GATE_WORD_BYTES: usize = 8;
+
+/// The automaton pattern for a gate literal: cut to [`GATE_WORD_BYTES`] keeping its start
+/// (`keep_start`) or its end, and ASCII-lowercased when the automaton ignores ASCII case.
+fn gate_word(word: &[u8], keep_start: bool, fold: bool) -> Vec<u8> {
+    let cut = if keep_start {
+        word.get(..GATE_WORD_BYTES.min(word.len()))
+    } else {
+        word.get(word.len().saturating_sub(GATE_WORD_BYTES)..)
+    };
+    let mut w = cut.unwrap_or(word).to_vec();
+    if fold {
+        w.make_ascii_lowercase();
+    }
+    w
 }
 
 /// Most literals one gate may have; with more, the gate would seldom skip anything anyway.
@@ -1301,6 +1426,20 @@ mod tests {
         set.scan("", &text, &mut out);
         assert_eq!(sorted(out), sorted(reference(&set, "", &text)));
         assert_eq!(hits(&set, "", "mail ab@cd now").len(), 1);
+        // More gate hits than the cap: the rule runs over the whole text.
+        let many = RuleSet::compile(vec![rule(
+            "num",
+            Pattern::Regex(r"(?:^|[^0-9])([0-9]{3}-[0-9]{4})(?:$|[^0-9])".into()),
+            Target::Raw,
+        )])
+        .unwrap();
+        // (the gate is every pair of digits)
+        assert!(many.gate_info(0).is_some_and(|g| g.literals.len() == 100));
+        let text = format!("{} 555-0123 and 1-2 ", "12 ".repeat(8000));
+        let mut out = Vec::new();
+        many.scan("", &text, &mut out);
+        assert_eq!(sorted(out.clone()), sorted(reference(&many, "", &text)));
+        assert_eq!(out.len(), 1);
     }
 
     proptest::proptest! {
