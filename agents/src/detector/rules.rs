@@ -161,14 +161,14 @@ pub struct GateInfo<'a> {
 /// A rule's gate: literals one of which every match contains, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Gate {
-    literals: Vec<Vec<u8>>,
+    literals: Lits,
     placement: Placement,
     /// Every match has a non-word byte (or the text's start) right before the literal: those of
     /// the literals that begin with a word byte need only be looked for where a word starts.
     word_start: bool,
     /// Literals one of which every match also contains, somewhere: the rule runs only on texts
     /// that hold one.
-    require: Option<Vec<Vec<u8>>>,
+    require: Option<Lits>,
     /// As `word_start`, for the requirement.
     require_word_start: bool,
 }
@@ -250,23 +250,10 @@ impl RuleSet {
     /// Builds the matchers. Syntax errors fail here with the rule's `file:line`; gated regexes
     /// are built on first use (see [`RuleSet::compile_checked`]).
     pub fn compile(rules: Vec<RuleDef>) -> Result<RuleSet, SkillError> {
-        let mut slots: Vec<Slot> = Vec::with_capacity(rules.len());
-        let mut gates: Vec<Option<Gate>> = Vec::with_capacity(rules.len());
-        for rule in &rules {
-            let mut slot = Slot::default();
-            let mut gate = None;
-            if let Pattern::Regex(p) = &rule.pattern
-                && let Ok(hir) = regex_syntax::Parser::new().parse(p)
-            {
-                gate = gate_of(&hir);
-                slot.placement = gate.as_ref().map(|g| g.placement);
-                slot.gate.clone_from(&gate);
-                slot.groups = hir.properties().explicit_captures_len() > 0;
-                slot.hir = Some(hir);
-            }
-            slots.push(slot);
-            gates.push(gate);
-        }
+        // Parsing and gate analysis are per rule and most of the load time: spread over a few
+        // threads (the order of the results, and so everything else, does not depend on them).
+        let analysed: Vec<(Slot, Option<Gate>)> = parallel_map(&rules, analyse);
+        let (slots, gates): (Vec<Slot>, Vec<Option<Gate>>) = analysed.into_iter().unzip();
         let normalized = TargetMatcher::build(&rules, &gates, Target::Normalized)?;
         let raw = TargetMatcher::build(&rules, &gates, Target::Raw)?;
         // Ungated regexes run on every text, so they are built now: an invalid one (including one
@@ -427,6 +414,14 @@ impl RuleSet {
             }
         }
         drop(hits);
+        // A process's first scans build the engines of the rules that open (lazily, ~1 ms each):
+        // several at once build on several threads.
+        let unbuilt: Vec<usize> = (0..rules)
+            .filter(|&r| bounds.get(r) != bounds.get(r + 1) && !self.built(r))
+            .collect();
+        if unbuilt.len() >= 4 {
+            parallel_map(&unbuilt, |&r| self.build(r));
+        }
         for rule in 0..rules {
             let (Some(&from), Some(&to)) = (bounds.get(rule), bounds.get(rule + 1)) else {
                 continue;
@@ -650,6 +645,30 @@ impl RuleSet {
         true
     }
 
+    /// Whether the engine a gated rule's scan uses first is built.
+    fn built(&self, rule: usize) -> bool {
+        let Some(slot) = self.slots.get(rule) else { return true };
+        if slot.placement.is_some_and(|p| p.exact_start()) {
+            slot.dfa.get().is_some()
+        } else {
+            slot.regex.get().is_some()
+        }
+    }
+
+    /// Builds that engine (see [`RuleSet::built`]).
+    fn build(&self, rule: usize) {
+        if self
+            .slots
+            .get(rule)
+            .and_then(|s| s.placement)
+            .is_some_and(|p| p.exact_start())
+        {
+            self.dfa(rule);
+        } else {
+            self.regex(rule);
+        }
+    }
+
     /// The rule's own regex, compiled on first use. It cannot fail in practice: the pattern parsed
     /// at load, and the size limits are generous.
     fn regex(&self, rule: usize) -> Option<&Regex> {
@@ -720,6 +739,58 @@ fn invalid(rule: &RuleDef, e: &dyn std::fmt::Display) -> SkillError {
     }
 }
 
+/// A rule's parsed pattern and gate.
+fn analyse(rule: &RuleDef) -> (Slot, Option<Gate>) {
+    let mut slot = Slot::default();
+    let mut gate = None;
+    if let Pattern::Regex(p) = &rule.pattern
+        && let Ok(hir) = regex_syntax::Parser::new().parse(p)
+    {
+        gate = gate_of(&hir);
+        slot.placement = gate.as_ref().map(|g| g.placement);
+        slot.gate.clone_from(&gate);
+        slot.groups = hir.properties().explicit_captures_len() > 0;
+        slot.hir = Some(hir);
+    }
+    (slot, gate)
+}
+
+/// Most threads one load or scan uses for work that splits by rule.
+const MAX_THREADS: usize = 4;
+
+/// `f` over `items`, in order, on up to [`MAX_THREADS`] threads (one when the machine has one
+/// core or a thread cannot be started).
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(MAX_THREADS)
+        .min(items.len() / 8)
+        .max(1);
+    if threads == 1 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                let work = move || part.iter().map(f).collect::<Vec<R>>();
+                (std::thread::Builder::new().spawn_scoped(scope, work).ok(), part)
+            })
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for (handle, part) in handles {
+            match handle.map(|h| h.join()) {
+                Some(Ok(results)) => out.extend(results),
+                // not started, or panicked (never, but then do the work here)
+                _ => out.extend(part.iter().map(f)),
+            }
+        }
+        out
+    })
+}
+
 /// The configuration `regex::RegexBuilder` uses (leftmost-first, UTF-8 empty matches), with our
 /// size limits. Built from the parsed `hir` when there is one, else from the pattern (which then
 /// reports its syntax error).
@@ -787,7 +858,7 @@ impl TargetMatcher {
                                 .iter()
                                 .map(|w| (gate_word(w, at_start), !word_start, i, true)),
                         );
-                        let require = gate.require.iter().flatten();
+                        let require = gate.require.iter().flat_map(|r| r.iter());
                         let anywhere = !gate.require_word_start;
                         gate_words.extend(require.map(|w| (gate_word(w, true), anywhere, i, false)));
                     }
@@ -1119,20 +1190,23 @@ fn table_slot(key: u64, len: u8, size: usize) -> usize {
 /// Most literals one gate may have; with more, the gate would seldom skip anything anyway.
 const MAX_ANCHORS_PER_RULE: usize = 256;
 
+/// A literal set, shared (gate analysis passes the same sets around many times).
+type Lits = std::sync::Arc<[Vec<u8>]>;
+
 /// The finite sets of non-empty literals that every match of a part of a pattern begins
 /// (`Prefix`) or ends (`Suffix`) with, memoised per part: gate selection asks for the same parts
 /// several times, and extraction (cross products of alternations) is the costly step of loading
 /// the rules.
 #[derive(Default)]
 struct Literals {
-    memo: std::collections::HashMap<(*const Hir, bool), Option<Vec<Vec<u8>>>>,
+    memo: std::collections::HashMap<(*const Hir, bool), Option<Lits>>,
 }
 
 impl Literals {
-    fn of(&mut self, hir: &Hir, prefix: bool) -> Option<Vec<Vec<u8>>> {
+    fn of(&mut self, hir: &Hir, prefix: bool) -> Option<Lits> {
         self.memo
             .entry((std::ptr::from_ref(hir), prefix))
-            .or_insert_with(|| literal_set(hir, prefix))
+            .or_insert_with(|| literal_set(hir, prefix).map(Lits::from))
             .clone()
     }
 }
@@ -1145,7 +1219,12 @@ fn literal_set(hir: &Hir, prefix: bool) -> Option<Vec<Vec<u8>>> {
     } else {
         ExtractKind::Suffix
     };
-    extractor.kind(kind).limit_total(MAX_ANCHORS_PER_RULE);
+    // Literals are searched cut to GATE_WORD_BYTES anyway, and longer ones make the cross
+    // products of case-insensitive words (every letter two literals) explode.
+    extractor
+        .kind(kind)
+        .limit_total(MAX_ANCHORS_PER_RULE)
+        .limit_literal_len(GATE_WORD_BYTES);
     let seq = extractor.extract(hir);
     let Some(literals) = seq.literals() else {
         // Too many literals (a class under a repetition, a large alternation): the bytes that
@@ -1343,7 +1422,7 @@ fn gate_of(hir: &Hir) -> Option<Gate> {
     let mut gate = candidates.get(best)?.clone();
     let shortest = shortest_len(&gate.literals);
     if shortest < 4 {
-        let require = required_literals(hir, bounded, &mut literals)
+        let require = required_literals(hir, bounded, 0, &mut literals)
             .filter(|(r, ws)| shortest_len(r) > shortest.max(2) && findable(r, *ws, true));
         if let Some((r, ws)) = require {
             gate.require = Some(r);
@@ -1352,6 +1431,10 @@ fn gate_of(hir: &Hir) -> Option<Gate> {
     }
     Some(gate)
 }
+
+/// How deep into sequences and alternations a requirement is looked for: deeper parts seldom
+/// have longer literals, and extraction is the costly part of loading the rules.
+const MAX_REQUIRE_DEPTH: usize = 3;
 
 fn shortest_len(literals: &[Vec<u8>]) -> usize {
     literals.iter().map(Vec::len).min().unwrap_or(0)
@@ -1362,11 +1445,14 @@ fn shortest_len(literals: &[Vec<u8>]) -> usize {
 /// literals of `hir`, or of a part of it that every match of it contains, or for an alternation
 /// the union of each branch's own. With it: whether the literals need only be looked for where a
 /// word starts (`bounded`: a non-word byte, or the text's start, precedes every match of `hir`).
-fn required_literals(hir: &Hir, bounded: bool, literals: &mut Literals) -> Option<(Vec<Vec<u8>>, bool)> {
+fn required_literals(hir: &Hir, bounded: bool, depth: usize, literals: &mut Literals) -> Option<(Lits, bool)> {
     use regex_syntax::hir::HirKind;
-    let mut best: Option<(Vec<Vec<u8>>, bool)> = None;
-    let rank = |set: &(Vec<Vec<u8>>, bool)| (findable(&set.0, set.1, true), shortest_len(&set.0));
-    let mut offer = |set: Option<(Vec<Vec<u8>>, bool)>| {
+    if depth > MAX_REQUIRE_DEPTH {
+        return None;
+    }
+    let mut best: Option<(Lits, bool)> = None;
+    let rank = |set: &(Lits, bool)| (findable(&set.0, set.1, true), shortest_len(&set.0));
+    let mut offer = |set: Option<(Lits, bool)>| {
         if let Some(set) = set
             && best.as_ref().is_none_or(|b| rank(&set) > rank(b))
         {
@@ -1374,22 +1460,22 @@ fn required_literals(hir: &Hir, bounded: bool, literals: &mut Literals) -> Optio
         }
     };
     match hir.kind() {
-        HirKind::Capture(c) => offer(required_literals(&c.sub, bounded, literals)),
+        HirKind::Capture(c) => offer(required_literals(&c.sub, bounded, depth, literals)),
         HirKind::Literal(_) => offer(literals.of(hir, true).map(|l| (l, bounded))),
         HirKind::Concat(parts) => {
             offer(literals.of(hir, true).map(|l| (l, bounded)));
             offer(literals.of(hir, false).map(|l| (l, false)));
             for (i, part) in parts.iter().enumerate() {
                 let preceded = preceded_by_non_word(parts, i, bounded);
-                offer(required_literals(part, preceded, literals));
+                offer(required_literals(part, preceded, depth + 1, literals));
             }
         }
         HirKind::Alternation(branches) => {
             offer(literals.of(hir, true).map(|l| (l, bounded)));
             offer(literals.of(hir, false).map(|l| (l, false)));
             let union = branches.iter().try_fold((Vec::new(), true), |(mut union, ws), branch| {
-                let (set, branch_ws) = required_literals(branch, bounded, literals)?;
-                union.extend(set);
+                let (set, branch_ws) = required_literals(branch, bounded, depth + 1, literals)?;
+                union.extend(set.iter().cloned());
                 Some((union, ws && branch_ws))
             });
             offer(
@@ -1397,7 +1483,7 @@ fn required_literals(hir: &Hir, bounded: bool, literals: &mut Literals) -> Optio
                     .map(|(mut u, ws)| {
                         u.sort();
                         u.dedup();
-                        (u, ws)
+                        (Lits::from(u), ws)
                     })
                     .filter(|(u, _)| u.len() <= MAX_ANCHORS_PER_RULE),
             );
@@ -1657,20 +1743,23 @@ mod tests {
 
     #[test]
     fn gates_are_literals_every_match_contains_where_placed() {
-        // Prefix literals begin every match: anchored.
+        // Prefix literals begin every match: anchored (literals are cut to 8 bytes).
         let ignore = gate(r"(?-u:\b)(?:ignore|set aside)\s+x").unwrap();
         assert!(ignore.placement.exact_start(), "{ignore:?}");
         assert!(
             words(&ignore)
                 .iter()
-                .all(|w| w.starts_with("ignore") || w.starts_with("set aside")),
+                .all(|w| w.starts_with("ignore") || "set aside".starts_with(w.as_str())),
             "{ignore:?}"
         );
         // Anchored beats a longer suffix whose window would reach back to the text's start.
         let two = gate(r"(?-u:\b)dan\s+mode|(?-u:\b)evil confidant").unwrap();
         assert!(two.placement.exact_start(), "{two:?}");
         let multi = gate(r"(?:игнорируй|忽略)x").unwrap();
-        assert!(words(&multi).iter().any(|w| w.contains("игнорируй")), "{multi:?}");
+        assert!(
+            multi.literals.iter().any(|w| "игнорируй".as_bytes().starts_with(w)),
+            "{multi:?}"
+        );
         // No prefix or suffix literal (a class or a line start on each end), but an inner one with
         // bounded reach on both sides.
         let at = gate(r"(?:^|[^a-z])([a-z]{1,10}@[a-z]{1,10})(?:$|[^a-z])").unwrap();
