@@ -1,5 +1,6 @@
 //! Cost of each fast-path stage on one text, to see where a scan's time goes.
-//! Usage: cargo run --release -p aimds-agents --example stage_cost [BYTES]
+//! Usage: cargo run --release -p aimds-agents --example stage_cost [BYTES] [FILE]
+//! (FILE: use its contents, repeated or cut to BYTES, instead of the benign paragraph)
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -17,10 +18,11 @@ Thursday's meeting? I'd also like to review the customer feedback summary and th
 support tickets. Let me know if the budget review moved to next week. ";
 
 fn time<T>(name: &str, bytes: usize, mut f: impl FnMut() -> T) {
-    for _ in 0..50 {
+    // about 20 MB of text per stage, 2000 runs at most
+    let n = (20_000_000 / bytes.max(1)).clamp(20, 2000);
+    for _ in 0..n / 40 + 1 {
         black_box(f());
     }
-    let n = 2000;
     let t = Instant::now();
     for _ in 0..n {
         black_box(f());
@@ -31,7 +33,16 @@ fn time<T>(name: &str, bytes: usize, mut f: impl FnMut() -> T) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let len: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
-    let text: String = UNIT.repeat(len / UNIT.len() + 1).chars().take(len).collect();
+    let unit = match std::env::args().nth(2) {
+        Some(path) => std::fs::read_to_string(path)?,
+        None => UNIT.to_string(),
+    };
+    let mut text = unit.repeat(len / unit.len().max(1) + 1);
+    let mut end = len.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
     let skills = SkillSet::embedded()?;
     let rules = RuleSet::compile(skills.rules().cloned().collect())?;
     let model = Model::from_bytes(skills.asset(CLASSIFIER_SKILL, CLASSIFIER_ASSET).ok_or("no model")?)?;

@@ -434,7 +434,7 @@ impl Model {
         let prefix = if text.is_ascii() {
             self.ascii_prefix_sums(text.as_bytes(), &bounds)
         } else {
-            self.prefix_sums(text, &bounds)
+            self.unicode_prefix_sums(text, &bounds)
         };
         let at = |i: usize| {
             bounds
@@ -473,33 +473,76 @@ impl Model {
 
     /// The prefix sums (weight, feature count) of the per-position contributions of `text` at
     /// each of the sorted positions `bounds`: position `p`'s contribution is its features in
-    /// feature order, added to the running sum after those of `p - 1`.
-    fn prefix_sums(&self, text: &str, bounds: &[usize]) -> Vec<(f32, u32)> {
-        let len = text.len();
-        let mut contrib = vec![0.0f32; len + 1];
-        let mut count = vec![0u32; len + 1];
-        for_each_feature(text, |pos, h| {
-            if let (Some(c), Some(k)) = (contrib.get_mut(pos + 1), count.get_mut(pos + 1)) {
-                *c += self.weight(h);
-                *k += 1;
-            }
-        });
+    /// feature order (char n-grams, then the word n-grams of a word starting there), added to the
+    /// running sum after those of the positions before it. One pass over the chars, no per-byte
+    /// buffers; the order of the additions, and so every bit, is that of the per-byte buffers
+    /// summed position by position (the tests compare with that).
+    fn unicode_prefix_sums(&self, text: &str, bounds: &[usize]) -> Vec<(f32, u32)> {
+        let bytes = text.as_bytes();
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let start = |j: usize| chars.get(j).map_or(bytes.len(), |c| c.0);
+        let max = CHAR_NGRAMS[CHAR_NGRAMS.len() - 1];
         let (mut sum, mut n) = (0.0f32, 0u32);
         let mut out = Vec::with_capacity(bounds.len());
         let mut next = bounds.iter().copied().peekable();
-        for (i, (c, k)) in contrib.iter().zip(&count).enumerate() {
-            // contrib[i] is the contribution of position i - 1
-            sum += c;
-            n += k;
-            while next.next_if_eq(&i).is_some() {
+        let mut prev_word: Option<u64> = None;
+        let mut word_end = 0;
+        for (j, &(pos, c)) in chars.iter().enumerate() {
+            while next.next_if(|&b| b <= pos).is_some() {
                 out.push((sum, n));
             }
+            let mut v = 0.0f32;
+            let mut k = 0u32;
+            let mut add = |h: u64| {
+                v += self.weight(h);
+                k += 1;
+            };
+            if j == 0 {
+                // the leading-space n-grams ([`char_ngrams`])
+                let mut h = fnv_step(FNV_OFFSET, b' ');
+                for m in 1..max.min(chars.len() + 1) {
+                    for &b in bytes.get(start(m - 1)..start(m)).unwrap_or(&[]) {
+                        h = fnv_step(h, b);
+                    }
+                    if CHAR_NGRAMS.contains(&(m + 1)) {
+                        add(finish(h));
+                    }
+                }
+            }
+            let mut h = FNV_OFFSET;
+            for m in 1..=max.min(chars.len() - j) {
+                for &b in bytes.get(start(j + m - 1)..start(j + m)).unwrap_or(&[]) {
+                    h = fnv_step(h, b);
+                }
+                if CHAR_NGRAMS.contains(&m) {
+                    add(finish(h));
+                }
+            }
+            if j >= word_end && crate::detector::normalize::is_alnum(c) {
+                word_end = j + chars
+                    .get(j..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .take_while(|&&(_, c)| crate::detector::normalize::is_alnum(c))
+                    .count();
+                let h = word_hash(bytes.get(pos..start(word_end)).unwrap_or(&[]));
+                add(finish(h));
+                if let Some(p) = prev_word {
+                    add(bigram(p, h));
+                }
+                prev_word = Some(h);
+            }
+            sum += v;
+            n += k;
+        }
+        for _ in next {
+            out.push((sum, n));
         }
         out
     }
 
-    /// [`Model::prefix_sums`] of an ASCII text in one pass, without per-byte buffers: the same
-    /// features, added in the same order, so the same bits.
+    /// [`Model::unicode_prefix_sums`] of an ASCII text, one byte per char: the same features,
+    /// added in the same order, so the same bits.
     fn ascii_prefix_sums(&self, bytes: &[u8], bounds: &[usize]) -> Vec<(f32, u32)> {
         let (mut sum, mut n) = (0.0f32, 0u32);
         let mut out = Vec::with_capacity(bounds.len());

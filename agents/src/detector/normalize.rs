@@ -113,7 +113,7 @@ fn unpack(v: u32) -> (usize, usize) {
 /// Chars that make up a word for the confusable and leetspeak folds: letters, digits and the
 /// leet symbols `@ $ ! |`.
 pub fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '@' | '$' | '!' | '|')
+    is_alnum(c) || matches!(c, '@' | '$' | '!' | '|')
 }
 
 /// The invisible characters of contract step 1, with the kind of run they make.
@@ -163,7 +163,7 @@ fn is_latin_extended(c: char) -> bool {
 }
 
 fn is_latin_letter(c: char) -> bool {
-    c.is_ascii_alphabetic() || (is_latin_extended(c) && c.is_alphabetic())
+    c.is_ascii_alphabetic() || (is_latin_extended(c) && is_alpha(c))
 }
 
 /// Latin letters that carry no canonical decomposition but are folded by the contract.
@@ -279,13 +279,40 @@ fn char_at(b: &[u8], i: usize) -> Option<(char, usize)> {
     if first < 0x80 {
         return Some((first as char, 1));
     }
-    let len = match first {
-        0xC0..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        _ => 4,
+    // (decoded by hand: validating the buffer again char by char was a tenth of the cost of
+    // normalising CJK text)
+    let (len, mut cp) = match first {
+        0xC0..=0xDF => (2, u32::from(first & 0x1F)),
+        0xE0..=0xEF => (3, u32::from(first & 0x0F)),
+        _ => (4, u32::from(first & 0x07)),
     };
-    let s = std::str::from_utf8(b.get(i..i + len)?).ok()?;
-    s.chars().next().map(|c| (c, len))
+    for k in 1..len {
+        let x = *b.get(i + k)?;
+        if x & 0xC0 != 0x80 {
+            return None;
+        }
+        cp = cp << 6 | u32::from(x & 0x3F);
+    }
+    char::from_u32(cp).map(|c| (c, len))
+}
+
+/// Ideographs and Hangul syllables (the bulk of CJK text): letters without case, marks,
+/// decompositions, look-alikes or invisibles, which every step leaves as they are; a test checks
+/// each property this relies on over the whole ranges. Spares the Unicode table lookups.
+#[inline]
+fn is_plain_wide(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}')
+}
+
+#[inline]
+fn is_alpha(c: char) -> bool {
+    is_plain_wide(c) || c.is_alphabetic()
+}
+
+/// `char::is_alphanumeric`, with a fast path for CJK text.
+#[inline]
+pub(crate) fn is_alnum(c: char) -> bool {
+    is_plain_wide(c) || c.is_alphanumeric()
 }
 
 /// The last char of a valid UTF-8 buffer and its byte position.
@@ -550,6 +577,12 @@ fn pass_chars(src: &str, b: &mut Builder) {
             break;
         };
         let len = c.len_utf8();
+        if is_plain_wide(c) {
+            b.close_run();
+            b.push_char(c, pack(i, len));
+            i += len;
+            continue;
+        }
         if let Some(kind) = invisible_kind(c) {
             b.note_invisible(c, kind, i, len);
             i += len;
@@ -725,11 +758,11 @@ fn fold_words(src: &str, bytes: &mut Vec<u8>, offs: &mut Vec<u32>, fast: bool) {
             if confusable_to_latin(c, false).is_some() || confusable_to_latin(c, true).is_some() {
                 confusable = true;
             }
-            letter |= c.is_alphabetic();
-            if c.is_alphabetic() && pending_leet {
+            letter |= is_alpha(c);
+            if is_alpha(c) && pending_leet {
                 leet = true;
             }
-            prev_run = if c.is_alphabetic() { prev_run + 1 } else { 0 };
+            prev_run = if is_alpha(c) { prev_run + 1 } else { 0 };
             prev = Some(c);
             word_end += len;
         }
@@ -764,7 +797,7 @@ fn fold_words(src: &str, bytes: &mut Vec<u8>, offs: &mut Vec<u32>, fast: bool) {
                     replacement = Some(b'i');
                 }
             }
-            prev_run = if c.is_alphabetic() { prev_run + 1 } else { 0 };
+            prev_run = if is_alpha(c) { prev_run + 1 } else { 0 };
             prev = Some(c);
             match replacement {
                 Some(x) => {
@@ -789,17 +822,17 @@ fn fold_words(src: &str, bytes: &mut Vec<u8>, offs: &mut Vec<u32>, fast: bool) {
 /// `!` and `|` read as `i` only between letters; `|` between two single letters is a
 /// letter-spacing separator ("i|g|n|o|r|e"), left for pass 3.
 fn bang_is_leet(bytes: &[u8], at: usize, sym: u8, prev: Option<char>, prev_run: usize) -> bool {
-    if !prev.is_some_and(char::is_alphabetic) {
+    if !prev.is_some_and(is_alpha) {
         return false;
     }
     let Some((next, next_len)) = char_at(bytes, at + 1) else {
         return false;
     };
-    if !next.is_alphabetic() {
+    if !is_alpha(next) {
         return false;
     }
     if sym == b'|' && prev_run == 1 {
-        let next_single = !char_at(bytes, at + 1 + next_len).is_some_and(|(c, _)| c.is_alphabetic());
+        let next_single = !char_at(bytes, at + 1 + next_len).is_some_and(|(c, _)| is_alpha(c));
         if next_single {
             return false;
         }
@@ -821,12 +854,12 @@ fn spaced_run(bytes: &[u8], at: usize) -> (usize, usize) {
     let mut letters = 0usize;
     let mut end = at;
     while let Some((c, len)) = char_at(bytes, pos) {
-        if !c.is_alphabetic() {
+        if !is_alpha(c) {
             break;
         }
         let after = pos + len;
         // a letter followed by more letters/digits is a word, not a spaced letter
-        if char_at(bytes, after).is_some_and(|(n, _)| n.is_alphanumeric()) {
+        if char_at(bytes, after).is_some_and(|(n, _)| is_alnum(n)) {
             break;
         }
         letters += 1;
@@ -897,14 +930,14 @@ fn collapse_spacing(bytes: &mut Vec<u8>, offs: &mut Vec<u32>, fast: bool) {
             w += 1;
             continue;
         }
-        if !prev_alnum && c.is_alphabetic() {
+        if !prev_alnum && is_alpha(c) {
             let (end, letters) = spaced_run(bytes, r);
             if letters >= 3 {
                 // keep the letters, drop the separators
                 let mut pos = r;
                 while pos < end {
                     let Some((lc, llen)) = char_at(bytes, pos) else { break };
-                    if lc.is_alphabetic() {
+                    if is_alpha(lc) {
                         copy_within(bytes, offs, pos, w, llen);
                         w += llen;
                     }
@@ -941,7 +974,7 @@ fn collapse_spacing(bytes: &mut Vec<u8>, offs: &mut Vec<u32>, fast: bool) {
         copy_within(bytes, offs, r, w, len);
         w += len;
         r += len;
-        prev_alnum = c.is_alphanumeric();
+        prev_alnum = is_alnum(c);
     }
     bytes.truncate(w);
     offs.truncate(w);
@@ -1179,6 +1212,47 @@ mod tests {
                 '\u{1e9e}',
             ]),
         ]
+    }
+
+    /// What [`is_plain_wide`] lets every step skip holds for every char of its ranges.
+    #[test]
+    fn plain_wide_chars_need_no_folding() {
+        for c in ('\u{3400}'..='\u{4DBF}')
+            .chain('\u{4E00}'..='\u{9FFF}')
+            .chain('\u{AC00}'..='\u{D7A3}')
+        {
+            assert!(is_plain_wide(c));
+            assert!(c.is_alphabetic() && c.is_alphanumeric() && is_word_char(c), "{c:?}");
+            assert!(
+                !c.is_whitespace() && !is_newline_char(c) && invisible_kind(c).is_none(),
+                "{c:?}"
+            );
+            assert!(
+                typographic(c).is_none() && !is_diacritic_mark(c) && !is_latin_extended(c),
+                "{c:?}"
+            );
+            assert_eq!(is_nfkc_quick(std::iter::once(c)), IsNormalized::Yes, "{c:?}");
+            assert!(
+                c.to_lowercase().eq(std::iter::once(c)) && special_latin(c).is_none(),
+                "{c:?}"
+            );
+            assert!(
+                confusable_to_latin(c, false).is_none() && confusable_to_latin(c, true).is_none(),
+                "{c:?}"
+            );
+            let mut buf = [0u8; 4];
+            assert_eq!(char_at(c.encode_utf8(&mut buf).as_bytes(), 0), Some((c, c.len_utf8())));
+        }
+    }
+
+    #[test]
+    fn char_at_decodes_every_char() {
+        let all: String = (0..=0x10FFFFu32).filter_map(char::from_u32).step_by(7).collect();
+        let mut i = 0;
+        for c in all.chars() {
+            assert_eq!(char_at(all.as_bytes(), i), Some((c, c.len_utf8())));
+            i += c.len_utf8();
+        }
     }
 
     fn assert_fast_equals_generic(s: &str) -> Result<(), TestCaseError> {

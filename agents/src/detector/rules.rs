@@ -89,6 +89,15 @@ struct Placement {
     after: Option<usize>,
 }
 
+impl Gate {
+    /// The lengths of the shortest and the longest literal as searched ([`gate_word`]).
+    fn lengths(&self) -> (usize, usize) {
+        let shortest = self.literals.iter().map(Vec::len).min().unwrap_or(0);
+        let longest = self.literals.iter().map(Vec::len).max().unwrap_or(0);
+        (shortest.min(GATE_WORD_BYTES), longest.min(GATE_WORD_BYTES))
+    }
+}
+
 impl Placement {
     /// Every match begins exactly at a hit: the rule can run anchored there.
     fn exact_start(&self) -> bool {
@@ -104,6 +113,35 @@ impl Placement {
     }
 }
 
+/// Gate hits of one rule above which it runs over the whole text instead (plus one per 16 bytes
+/// of text): windows that many would cover most of it anyway.
+const MAX_GATE_HITS_BASE: usize = 4096;
+
+fn insertion_sort(v: &mut [u32]) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && v.get(j - 1) > v.get(j) {
+            v.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
+/// Moves the distinct values of sorted `v` to its front; returns how many there are.
+fn dedup_sorted(v: &mut [u32]) -> usize {
+    let mut w = 0;
+    for r in 0..v.len() {
+        let Some(x) = v.get(r).copied() else { break };
+        if w == 0 || v.get(w - 1).copied() != Some(x) {
+            if let Some(slot) = v.get_mut(w) {
+                *slot = x;
+            }
+            w += 1;
+        }
+    }
+    w
+}
+
 /// A regex rule's gate, as [`RuleSet::gate_info`] reports it.
 #[derive(Debug, Clone, Copy)]
 pub struct GateInfo<'a> {
@@ -116,16 +154,23 @@ pub struct GateInfo<'a> {
     pub after: Option<usize>,
     /// One of these occurs somewhere in every match, too: the rule runs only when one does.
     pub require: Option<&'a [Vec<u8>]>,
+    /// A non-word byte (or the text's start) precedes the literal in every match.
+    pub word_start: bool,
 }
 
 /// A rule's gate: literals one of which every match contains, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Gate {
-    literals: Vec<Vec<u8>>,
+    literals: Lits,
     placement: Placement,
+    /// Every match has a non-word byte (or the text's start) right before the literal: those of
+    /// the literals that begin with a word byte need only be looked for where a word starts.
+    word_start: bool,
     /// Literals one of which every match also contains, somewhere: the rule runs only on texts
     /// that hold one.
-    require: Option<Vec<Vec<u8>>>,
+    require: Option<Lits>,
+    /// As `word_start`, for the requirement.
+    require_word_start: bool,
 }
 
 /// The matchers for one target text.
@@ -134,8 +179,8 @@ struct TargetMatcher {
     literals: Option<AhoCorasick>,
     /// Literal pattern index → rule index.
     literal_rules: Vec<usize>,
-    /// Gate literals of the gated regex rules, deduplicated.
-    gates: Option<AhoCorasick>,
+    /// Finds the gate literals of the gated regex rules (deduplicated) in a text.
+    gates: Option<GateScanner>,
     /// Gate pattern index → range of `gate_owners`.
     gate_patterns: Vec<(u32, u32)>,
     /// The rules each gate literal gates (`true`) or is a requirement of (`false`).
@@ -205,23 +250,10 @@ impl RuleSet {
     /// Builds the matchers. Syntax errors fail here with the rule's `file:line`; gated regexes
     /// are built on first use (see [`RuleSet::compile_checked`]).
     pub fn compile(rules: Vec<RuleDef>) -> Result<RuleSet, SkillError> {
-        let mut slots: Vec<Slot> = Vec::with_capacity(rules.len());
-        let mut gates: Vec<Option<Gate>> = Vec::with_capacity(rules.len());
-        for rule in &rules {
-            let mut slot = Slot::default();
-            let mut gate = None;
-            if let Pattern::Regex(p) = &rule.pattern
-                && let Ok(hir) = regex_syntax::Parser::new().parse(p)
-            {
-                gate = gate_of(&hir);
-                slot.placement = gate.as_ref().map(|g| g.placement);
-                slot.gate.clone_from(&gate);
-                slot.groups = hir.properties().explicit_captures_len() > 0;
-                slot.hir = Some(hir);
-            }
-            slots.push(slot);
-            gates.push(gate);
-        }
+        // Parsing and gate analysis are per rule and most of the load time: spread over a few
+        // threads (the order of the results, and so everything else, does not depend on them).
+        let analysed: Vec<(Slot, Option<Gate>)> = parallel_map(&rules, analyse);
+        let (slots, gates): (Vec<Slot>, Vec<Option<Gate>>) = analysed.into_iter().unzip();
         let normalized = TargetMatcher::build(&rules, &gates, Target::Normalized)?;
         let raw = TargetMatcher::build(&rules, &gates, Target::Raw)?;
         // Ungated regexes run on every text, so they are built now: an invalid one (including one
@@ -268,6 +300,7 @@ impl RuleSet {
             before: gate.placement.before,
             after: gate.placement.after,
             require: gate.require.as_deref(),
+            word_start: gate.word_start,
         })
     }
 
@@ -299,20 +332,29 @@ impl RuleSet {
 
     /// The gated rules of one target: one pass of the gate automaton, then each rule whose gate
     /// (and requirement) hit, over the places its gate hit.
-    fn scan_gates(&self, gates: &AhoCorasick, m: &TargetMatcher, target: Target, text: &str, out: &mut Vec<RuleHit>) {
-        // `rule << 32 | start` and the literal's length of every gate hit (sorting one u64 key is
-        // several times cheaper than sorting tuples), and which requirements are met; allocated
-        // on the first hit only.
-        let mut hits: Vec<(u64, u32)> = Vec::new();
+    fn scan_gates(&self, gates: &GateScanner, m: &TargetMatcher, target: Target, text: &str, out: &mut Vec<RuleHit>) {
+        // (rule, start) of every gate hit, in the automaton's order (by end), and which
+        // requirements are met; allocated on the first hit only.
+        let mut hits: Vec<(u32, u32)> = Vec::new();
         let mut met: Vec<bool> = Vec::new();
-        for hit in gates.find_overlapping_iter(text) {
-            let Some(&(from, to)) = m.gate_patterns.get(hit.pattern().as_usize()) else {
-                continue;
+        // Hits per rule; past the cap a rule runs over the whole text and its hits are not kept
+        // (a text full of one gate literal, e.g. digits for the card number rule).
+        let cap = MAX_GATE_HITS_BASE + text.len() / 16;
+        let mut counts: Vec<u32> = Vec::new();
+        gates.find(text.as_bytes(), |pattern, start| {
+            let Some(&(from, to)) = m.gate_patterns.get(pattern) else {
+                return;
             };
             for &(rule, primary) in m.gate_owners.get(from as usize..to as usize).unwrap_or(&[]) {
                 if primary {
-                    let key = (rule as u64) << 32 | hit.start() as u64;
-                    hits.push((key, hit.len() as u32));
+                    if counts.is_empty() {
+                        counts = vec![0; self.rules.len()];
+                    }
+                    let Some(count) = counts.get_mut(rule) else { continue };
+                    *count = count.saturating_add(1);
+                    if *count as usize <= cap {
+                        hits.push((rule as u32, start as u32));
+                    }
                 } else {
                     if met.is_empty() {
                         met = vec![false; self.rules.len()];
@@ -322,24 +364,83 @@ impl RuleSet {
                     }
                 }
             }
-        }
+        });
         if hits.is_empty() {
             return;
         }
-        hits.retain(|&(key, _)| {
-            let rule = (key >> 32) as usize;
+        // Group the starts by rule (a counting sort, which keeps the automaton's order within a
+        // rule), dropping rules whose requirement did not occur.
+        let rules = self.rules.len();
+        let runs = |rule: usize| {
             let needs = self
                 .slots
                 .get(rule)
                 .is_some_and(|s| s.gate.as_ref().is_some_and(|g| g.require.is_some()));
             !needs || met.get(rule).copied().unwrap_or(false)
-        });
-        hits.sort_unstable();
-        hits.dedup();
-        for group in hits.chunk_by(|a, b| a.0 >> 32 == b.0 >> 32) {
-            if let Some(&(key, _)) = group.first() {
-                self.scan_gated((key >> 32) as usize, target, text, group, out);
+        };
+        let mut bounds = vec![0u32; rules + 1];
+        for &(rule, _) in &hits {
+            if let Some(b) = bounds.get_mut(rule as usize + 1) {
+                *b += 1;
             }
+        }
+        for rule in 0..rules {
+            if !runs(rule)
+                && let Some(b) = bounds.get_mut(rule + 1)
+            {
+                *b = 0;
+            }
+        }
+        for i in 1..bounds.len() {
+            let prev = bounds.get(i - 1).copied().unwrap_or(0);
+            if let Some(b) = bounds.get_mut(i) {
+                *b += prev;
+            }
+        }
+        let mut fill = bounds.clone();
+        let mut starts = vec![0u32; bounds.last().copied().unwrap_or(0) as usize];
+        for &(rule, start) in &hits {
+            let (Some(&from), Some(&to)) = (bounds.get(rule as usize), bounds.get(rule as usize + 1)) else {
+                continue;
+            };
+            if let Some(at) = fill.get_mut(rule as usize)
+                && *at < to
+                && *at >= from
+            {
+                if let Some(slot) = starts.get_mut(*at as usize) {
+                    *slot = start;
+                }
+                *at += 1;
+            }
+        }
+        drop(hits);
+        // A process's first scans build the engines of the rules that open (lazily, ~1 ms each):
+        // several at once build on several threads.
+        let unbuilt: Vec<usize> = (0..rules)
+            .filter(|&r| bounds.get(r) != bounds.get(r + 1) && !self.built(r))
+            .collect();
+        if unbuilt.len() >= 4 {
+            parallel_map(&unbuilt, |&r| self.build(r));
+        }
+        for rule in 0..rules {
+            let (Some(&from), Some(&to)) = (bounds.get(rule), bounds.get(rule + 1)) else {
+                continue;
+            };
+            let Some(group) = starts.get_mut(from as usize..to as usize) else {
+                continue;
+            };
+            if group.is_empty() {
+                continue;
+            }
+            if counts.get(rule).is_some_and(|&c| c as usize > cap) {
+                self.scan_span(rule, target, text, (0, text.len()), &mut 0, out);
+                continue;
+            }
+            // Within a rule the hits come ordered by end; starts are out of order only where
+            // literals of different lengths end close together, so insertion sort is linear here.
+            insertion_sort(group);
+            let distinct = dedup_sorted(group);
+            self.scan_gated(rule, target, text, group.get(..distinct).unwrap_or(&[]), out);
         }
     }
 
@@ -370,29 +471,30 @@ impl RuleSet {
     }
 
     /// A gated rule over the places its gate hits (`hits`: this rule's, sorted by start).
-    fn scan_gated(&self, rule: usize, target: Target, text: &str, hits: &[(u64, u32)], out: &mut Vec<RuleHit>) {
-        let Some(placement) = self.slots.get(rule).and_then(|s| s.placement) else {
+    /// A gated rule over the places its gate hit (`starts`: sorted, distinct).
+    fn scan_gated(&self, rule: usize, target: Target, text: &str, starts: &[u32], out: &mut Vec<RuleHit>) {
+        let Some(slot) = self.slots.get(rule) else { return };
+        let (Some(placement), Some(gate)) = (slot.placement, slot.gate.as_ref()) else {
             return;
         };
         let mut found = 0;
         if placement.exact_start()
             && let Some(dfa) = self.dfa(rule)
         {
-            self.scan_anchored(rule, dfa, target, text, hits, &mut found, out);
+            self.scan_anchored(rule, dfa, target, text, starts, &mut found, out);
             return;
         }
+        // The literal at a start ends between the shortest and the longest literal's length
+        // later: the union of both windows holds every match containing it. Windows of sorted
+        // starts come sorted, so touching ones merge in one pass.
+        let (shortest, longest) = gate.lengths();
         let len = text.len();
-        let mut windows: Vec<(usize, usize)> = hits
-            .iter()
-            .map(|&(key, literal)| {
-                let start = (key & u64::from(u32::MAX)) as usize;
-                let (from, to) = placement.window(start, start + literal as usize, len);
-                (floor_char_boundary(text, from), ceil_char_boundary(text, to))
-            })
-            .collect();
-        windows.sort_unstable();
         let mut current: Option<(usize, usize)> = None;
-        for (from, to) in windows {
+        for &start in starts {
+            let start = start as usize;
+            let (from, _) = placement.window(start, start + shortest, len);
+            let (_, to) = placement.window(start, start + longest, len);
+            let (from, to) = (floor_char_boundary(text, from), ceil_char_boundary(text, to));
             match &mut current {
                 Some(cur) if from <= cur.1 => cur.1 = cur.1.max(to),
                 _ => {
@@ -416,7 +518,7 @@ impl RuleSet {
         dfa: &AnchoredDfa,
         target: Target,
         text: &str,
-        hits: &[(u64, u32)],
+        starts: &[u32],
         found: &mut usize,
         out: &mut Vec<RuleHit>,
     ) {
@@ -427,8 +529,8 @@ impl RuleSet {
         let mut cache = dfa.caches.get();
         let mut last_end = 0;
         let mut previous = None;
-        for &(key, _) in hits {
-            let start = (key & u64::from(u32::MAX)) as usize;
+        for &start in starts {
+            let start = start as usize;
             if start < last_end || previous == Some(start) {
                 continue;
             }
@@ -543,6 +645,30 @@ impl RuleSet {
         true
     }
 
+    /// Whether the engine a gated rule's scan uses first is built.
+    fn built(&self, rule: usize) -> bool {
+        let Some(slot) = self.slots.get(rule) else { return true };
+        if slot.placement.is_some_and(|p| p.exact_start()) {
+            slot.dfa.get().is_some()
+        } else {
+            slot.regex.get().is_some()
+        }
+    }
+
+    /// Builds that engine (see [`RuleSet::built`]).
+    fn build(&self, rule: usize) {
+        if self
+            .slots
+            .get(rule)
+            .and_then(|s| s.placement)
+            .is_some_and(|p| p.exact_start())
+        {
+            self.dfa(rule);
+        } else {
+            self.regex(rule);
+        }
+    }
+
     /// The rule's own regex, compiled on first use. It cannot fail in practice: the pattern parsed
     /// at load, and the size limits are generous.
     fn regex(&self, rule: usize) -> Option<&Regex> {
@@ -613,6 +739,58 @@ fn invalid(rule: &RuleDef, e: &dyn std::fmt::Display) -> SkillError {
     }
 }
 
+/// A rule's parsed pattern and gate.
+fn analyse(rule: &RuleDef) -> (Slot, Option<Gate>) {
+    let mut slot = Slot::default();
+    let mut gate = None;
+    if let Pattern::Regex(p) = &rule.pattern
+        && let Ok(hir) = regex_syntax::Parser::new().parse(p)
+    {
+        gate = gate_of(&hir);
+        slot.placement = gate.as_ref().map(|g| g.placement);
+        slot.gate.clone_from(&gate);
+        slot.groups = hir.properties().explicit_captures_len() > 0;
+        slot.hir = Some(hir);
+    }
+    (slot, gate)
+}
+
+/// Most threads one load or scan uses for work that splits by rule.
+const MAX_THREADS: usize = 4;
+
+/// `f` over `items`, in order, on up to [`MAX_THREADS`] threads (one when the machine has one
+/// core or a thread cannot be started).
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(MAX_THREADS)
+        .min(items.len() / 8)
+        .max(1);
+    if threads == 1 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                let work = move || part.iter().map(f).collect::<Vec<R>>();
+                (std::thread::Builder::new().spawn_scoped(scope, work).ok(), part)
+            })
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for (handle, part) in handles {
+            match handle.map(|h| h.join()) {
+                Some(Ok(results)) => out.extend(results),
+                // not started, or panicked (never, but then do the work here)
+                _ => out.extend(part.iter().map(f)),
+            }
+        }
+        out
+    })
+}
+
 /// The configuration `regex::RegexBuilder` uses (leftmost-first, UTF-8 empty matches), with our
 /// size limits. Built from the parsed `hir` when there is one, else from the pattern (which then
 /// reports its syntax error).
@@ -660,7 +838,8 @@ impl TargetMatcher {
     fn build(rules: &[RuleDef], gates: &[Option<Gate>], target: Target) -> Result<TargetMatcher, SkillError> {
         let mut literals = Vec::new();
         let mut literal_rules = Vec::new();
-        let mut gate_words: Vec<(Vec<u8>, usize, bool)> = Vec::new();
+        // (literal, to be looked for anywhere rather than at word starts only, rule, primary)
+        let mut gate_words: Vec<(Vec<u8>, bool, usize, bool)> = Vec::new();
         let mut gated = Vec::new();
         let mut ungated = Vec::new();
         for (i, rule) in rules.iter().enumerate().filter(|(_, r)| r.target == target) {
@@ -672,39 +851,38 @@ impl TargetMatcher {
                 Pattern::Regex(_) => match gates.get(i).and_then(Option::as_ref) {
                     Some(gate) => {
                         gated.push(i);
-                        gate_words.extend(gate.literals.iter().map(|w| (w.clone(), i, true)));
-                        let require = gate.require.iter().flatten();
-                        gate_words.extend(require.map(|w| (w.clone(), i, false)));
+                        let at_start = gate.placement.at_start;
+                        let word_start = gate.word_start && at_start;
+                        gate_words.extend(
+                            gate.literals
+                                .iter()
+                                .map(|w| (gate_word(w, at_start), !word_start, i, true)),
+                        );
+                        let require = gate.require.iter().flat_map(|r| r.iter());
+                        let anywhere = !gate.require_word_start;
+                        gate_words.extend(require.map(|w| (gate_word(w, true), anywhere, i, false)));
                     }
                     None => ungated.push(i),
                 },
             }
         }
-        // One automaton pattern per distinct literal, owned by every rule it gates.
+        // One pattern per distinct literal, owned by every rule it gates.
         gate_words.sort_unstable();
         gate_words.dedup();
-        let mut words: Vec<&[u8]> = Vec::new();
+        let mut words: Vec<(&[u8], bool)> = Vec::new();
         let mut gate_patterns = Vec::new();
         let mut gate_owners = Vec::with_capacity(gate_words.len());
         for group in gate_words.chunk_by(|a, b| a.0 == b.0) {
-            let Some((word, _, _)) = group.first() else { continue };
+            let Some((word, _, _, _)) = group.first() else { continue };
             let from = gate_owners.len() as u32;
-            gate_owners.extend(group.iter().map(|&(_, rule, primary)| (rule, primary)));
+            gate_owners.extend(group.iter().map(|&(_, _, rule, primary)| (rule, primary)));
             gate_patterns.push((from, gate_owners.len() as u32));
-            words.push(word);
+            words.push((word, group.iter().any(|g| g.1)));
         }
         let gates = if words.is_empty() {
             None
         } else {
-            let ac = AhoCorasick::builder()
-                .match_kind(AcMatchKind::Standard)
-                .build(&words)
-                .map_err(|e| SkillError::Rule {
-                    file: String::new(),
-                    line: 0,
-                    reason: format!("regex gates do not compile: {e}"),
-                })?;
-            Some(ac)
+            Some(GateScanner::new(&words))
         };
         let literals = if literals.is_empty() {
             None
@@ -734,8 +912,286 @@ impl TargetMatcher {
     }
 }
 
+/// Most distinct bytes a one-byte-literal gate may have (26: the capital letters of an IBAN).
+const MAX_EDGE_BYTES: usize = 26;
+
+/// The ASCII bytes that begin (`first`) or end every non-empty match of `hir`, or `None` when that
+/// is not known (an empty match, a non-ASCII char, a look-around at the edge).
+fn edge_bytes(hir: &Hir, first: bool) -> Option<Vec<u8>> {
+    use regex_syntax::hir::{Class, HirKind};
+    let ascii = |ranges: &mut dyn Iterator<Item = (u32, u32)>| -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        for (lo, hi) in ranges {
+            if hi > 0x7F {
+                return None;
+            }
+            out.extend((lo..=hi).filter_map(|c| u8::try_from(c).ok()));
+        }
+        Some(out)
+    };
+    let bytes = match hir.kind() {
+        HirKind::Literal(l) => Some(vec![*if first { l.0.first() } else { l.0.last() }?]),
+        HirKind::Class(Class::Unicode(c)) => ascii(&mut c.iter().map(|r| (u32::from(r.start()), u32::from(r.end())))),
+        HirKind::Class(Class::Bytes(c)) => ascii(&mut c.iter().map(|r| (u32::from(r.start()), u32::from(r.end())))),
+        HirKind::Repetition(r) if r.min >= 1 => edge_bytes(&r.sub, first),
+        HirKind::Capture(c) => edge_bytes(&c.sub, first),
+        HirKind::Concat(parts) => {
+            let mut edge = parts.iter().filter(|p| !matches!(p.kind(), HirKind::Look(_)));
+            let part = if first { edge.next() } else { edge.next_back() }?;
+            if part.properties().minimum_len().is_none_or(|m| m == 0) {
+                return None;
+            }
+            edge_bytes(part, first)
+        }
+        HirKind::Alternation(branches) => {
+            let mut all = Vec::new();
+            for branch in branches {
+                all.extend(edge_bytes(branch, first)?);
+            }
+            Some(all)
+        }
+        _ => None,
+    };
+    bytes.map(|mut b| {
+        b.sort_unstable();
+        b.dedup();
+        b
+    })
+}
+
+/// Longest gate literal searched for: longer ones are cut to their first (or, where the gate's
+/// reference point is a literal's end, last) bytes. An occurrence of the whole literal is one of
+/// the cut one, with the same reference point, so the gate still opens wherever it must; a
+/// smaller automaton is faster, and the anchored search at a spurious hit fails at once.
+const GATE_WORD_BYTES: usize = 8;
+
+/// The pattern searched for a gate literal: cut to [`GATE_WORD_BYTES`] keeping its start
+/// (`keep_start`) or its end.
+fn gate_word(word: &[u8], keep_start: bool) -> Vec<u8> {
+    let cut = if keep_start {
+        word.get(..GATE_WORD_BYTES.min(word.len()))
+    } else {
+        word.get(word.len().saturating_sub(GATE_WORD_BYTES)..)
+    };
+    cut.unwrap_or(word).to_vec()
+}
+
+/// Finds every occurrence of a set of short literals that matters: a literal is looked for at
+/// every occurrence of its first byte, or (when marked so) only where a word starts (after a
+/// non-word byte or at the text's start: its gate guarantees that every match has a non-word
+/// byte before it). Where its first two or three bytes can begin a literal (two bit sets), the
+/// next bytes (at most [`GATE_WORD_BYTES`]) are looked up in a hash table, once per length of
+/// literal that begins with that byte. For an English text this is a table lookup per byte and a
+/// few lookups per line, where an Aho-Corasick automaton steps through every byte and follows
+/// failure links (several times the instructions).
+struct GateScanner {
+    /// The literals (at most 8 bytes each) by (bytes, length): open addressing, a power of two
+    /// long, `(bytes, length, pattern)` with length 0 for an empty slot.
+    table: Vec<(u64, u8, u32)>,
+    /// Per byte: [`WORD`], and whether some literal begins with it and is looked for anywhere
+    /// ([`ANYWHERE`]) or at word starts ([`AT_WORD_START`]), and whether it is a literal ([`SINGLE`]).
+    class: [u8; 256],
+    /// One bit per pair of bytes that is a literal.
+    pairs: Box<[u64; 1024]>,
+    /// Per hash of three bytes ([`triple`]): bit `l - 1` is set when a literal of length `l >= 3`
+    /// begins with those bytes (or others of the same hash).
+    triples: Vec<u8>,
+    /// Some literal that begins with a word byte is looked for anywhere.
+    anywhere_in_words: bool,
+}
+
+/// A 16-bit hash of three bytes.
+#[inline]
+fn triple(b0: u8, b1: u8, b2: u8) -> usize {
+    let x = u32::from(b0) << 16 | u32::from(b1) << 8 | u32::from(b2);
+    (x.wrapping_mul(0x9E37_79B1) >> 16) as usize
+}
+
+const WORD: u8 = 1;
+const ANYWHERE: u8 = 2;
+const AT_WORD_START: u8 = 4;
+const SINGLE: u8 = 8;
+
+impl std::fmt::Debug for GateScanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GateScanner").finish_non_exhaustive()
+    }
+}
+
+impl GateScanner {
+    /// `words`: each literal (the pattern id is its index; at most [`GATE_WORD_BYTES`] bytes,
+    /// all distinct) and whether to look for it anywhere.
+    fn new(words: &[(&[u8], bool)]) -> GateScanner {
+        let size = (words.len() * 2).next_power_of_two().max(16);
+        let mut table = vec![(0u64, 0u8, 0u32); size];
+        let mut class = [0u8; 256];
+        for (b, c) in class.iter_mut().enumerate() {
+            if u8::try_from(b).is_ok_and(is_word_byte) {
+                *c |= WORD;
+            }
+        }
+        let mut pairs = Box::new([0u64; 1024]);
+        let mut triples = vec![0u8; 1 << 16];
+        let mut anywhere_in_words = false;
+        for (pattern, &(word, anywhere)) in words.iter().enumerate() {
+            let (Some(&b), Ok(len)) = (word.first(), u8::try_from(word.len())) else {
+                continue;
+            };
+            if word.len() > GATE_WORD_BYTES {
+                continue;
+            }
+            let key = pack_le(word);
+            let mut slot = table_slot(key, len, size);
+            while table.get(slot).is_some_and(|e| e.1 != 0) {
+                slot = (slot + 1) & (size - 1);
+            }
+            if let Some(e) = table.get_mut(slot) {
+                *e = (key, len, pattern as u32);
+            }
+            let Some(c) = class.get_mut(usize::from(b)) else {
+                continue;
+            };
+            let anywhere = anywhere || !is_word_byte(b);
+            *c |= if anywhere { ANYWHERE } else { AT_WORD_START };
+            anywhere_in_words |= anywhere && is_word_byte(b);
+            match *word {
+                [_] => *c |= SINGLE,
+                [b0, b1] => {
+                    let pair = usize::from(b0) << 8 | usize::from(b1);
+                    if let Some(bits) = pairs.get_mut(pair / 64) {
+                        *bits |= 1 << (pair % 64);
+                    }
+                }
+                [b0, b1, b2, ..] => {
+                    if let Some(l) = triples.get_mut(triple(b0, b1, b2)) {
+                        *l |= 1 << (len - 1);
+                    }
+                }
+                [] => {}
+            }
+        }
+        GateScanner {
+            table,
+            class,
+            pairs,
+            triples,
+            anywhere_in_words,
+        }
+    }
+
+    /// Calls `hit(pattern, start)` for the literals found, in order of start (for one start,
+    /// shorter literals first). Every occurrence that matters is found; a few more may be.
+    #[inline(never)]
+    fn find(&self, text: &[u8], mut hit: impl FnMut(usize, usize)) {
+        let class = |b: u8| self.class.get(usize::from(b)).copied().unwrap_or(0);
+        let mut at = 0;
+        while let Some(&b) = text.get(at) {
+            let c = class(b);
+            if c & WORD == 0 {
+                if c & ANYWHERE != 0 {
+                    self.try_at(text, at, c, &mut hit);
+                }
+                at += 1;
+                continue;
+            }
+            // a word starts here
+            if c & (ANYWHERE | AT_WORD_START) != 0 {
+                self.try_at(text, at, c, &mut hit);
+            }
+            at += 1;
+            if self.anywhere_in_words {
+                while let Some(&b) = text.get(at) {
+                    let c = class(b);
+                    if c & WORD == 0 {
+                        break;
+                    }
+                    if c & ANYWHERE != 0 {
+                        self.try_at(text, at, c, &mut hit);
+                    }
+                    at += 1;
+                }
+            } else {
+                while text.get(at).is_some_and(|&b| class(b) & WORD != 0) {
+                    at += 1;
+                }
+            }
+        }
+    }
+
+    /// The literals that begin at `at` (whose byte has class `c`): the lengths of literal its first
+    /// bytes allow, each looked up.
+    #[inline(always)]
+    fn try_at(&self, text: &[u8], at: usize, c: u8, hit: &mut impl FnMut(usize, usize)) {
+        let rest = text.get(at..).unwrap_or(&[]);
+        let mut lengths = u8::from(c & SINGLE != 0);
+        if let [b0, b1, more @ ..] = rest {
+            let pair = usize::from(*b0) << 8 | usize::from(*b1);
+            if self.pairs.get(pair / 64).is_some_and(|b| b & (1 << (pair % 64)) != 0) {
+                lengths |= 2;
+            }
+            if let Some(b2) = more.first() {
+                lengths |= self.triples.get(triple(*b0, *b1, *b2)).copied().unwrap_or(0) & !3;
+            }
+        }
+        if lengths != 0 {
+            self.look_up(rest, lengths, at, hit);
+        }
+    }
+
+    /// Looks up the prefixes of `rest` of the lengths in `lengths` (bit `l - 1`: length `l`).
+    #[inline(never)]
+    fn look_up(&self, rest: &[u8], mut lengths: u8, at: usize, hit: &mut impl FnMut(usize, usize)) {
+        let window = pack_le(rest.get(..rest.len().min(GATE_WORD_BYTES)).unwrap_or(&[]));
+        let size = self.table.len();
+        while lengths != 0 {
+            let len = lengths.trailing_zeros() as u8 + 1;
+            lengths &= lengths - 1;
+            if usize::from(len) > rest.len() {
+                break;
+            }
+            let key = if len >= 8 {
+                window
+            } else {
+                window & ((1u64 << (8 * len)) - 1)
+            };
+            let mut slot = table_slot(key, len, size);
+            while let Some(&(k, l, pattern)) = self.table.get(slot) {
+                if l == 0 {
+                    break;
+                }
+                if k == key && l == len {
+                    hit(pattern as usize, at);
+                    break;
+                }
+                slot = (slot + 1) & (size - 1);
+            }
+        }
+    }
+}
+
+/// Up to eight bytes as a little-endian number (missing high bytes zero).
+#[inline]
+fn pack_le(bytes: &[u8]) -> u64 {
+    let mut buf = [0u8; 8];
+    let n = bytes.len().min(8);
+    if let (Some(dst), Some(src)) = (buf.get_mut(..n), bytes.get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    u64::from_le_bytes(buf)
+}
+
+/// The first slot to probe for `key` of `len` bytes in a table of `size` (a power of two) slots.
+#[inline]
+fn table_slot(key: u64, len: u8, size: usize) -> usize {
+    let h = (key ^ u64::from(len).rotate_right(8)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 32) as usize & (size - 1)
+}
+
 /// Most literals one gate may have; with more, the gate would seldom skip anything anyway.
 const MAX_ANCHORS_PER_RULE: usize = 256;
+
+/// A literal set, shared (gate analysis passes the same sets around many times).
+type Lits = std::sync::Arc<[Vec<u8>]>;
 
 /// The finite sets of non-empty literals that every match of a part of a pattern begins
 /// (`Prefix`) or ends (`Suffix`) with, memoised per part: gate selection asks for the same parts
@@ -743,14 +1199,14 @@ const MAX_ANCHORS_PER_RULE: usize = 256;
 /// the rules.
 #[derive(Default)]
 struct Literals {
-    memo: std::collections::HashMap<(*const Hir, bool), Option<Vec<Vec<u8>>>>,
+    memo: std::collections::HashMap<(*const Hir, bool), Option<Lits>>,
 }
 
 impl Literals {
-    fn of(&mut self, hir: &Hir, prefix: bool) -> Option<Vec<Vec<u8>>> {
+    fn of(&mut self, hir: &Hir, prefix: bool) -> Option<Lits> {
         self.memo
             .entry((std::ptr::from_ref(hir), prefix))
-            .or_insert_with(|| literal_set(hir, prefix))
+            .or_insert_with(|| literal_set(hir, prefix).map(Lits::from))
             .clone()
     }
 }
@@ -763,9 +1219,20 @@ fn literal_set(hir: &Hir, prefix: bool) -> Option<Vec<Vec<u8>>> {
     } else {
         ExtractKind::Suffix
     };
-    extractor.kind(kind).limit_total(MAX_ANCHORS_PER_RULE);
+    // Literals are searched cut to GATE_WORD_BYTES anyway, and longer ones make the cross
+    // products of case-insensitive words (every letter two literals) explode.
+    extractor
+        .kind(kind)
+        .limit_total(MAX_ANCHORS_PER_RULE)
+        .limit_literal_len(GATE_WORD_BYTES);
     let seq = extractor.extract(hir);
-    let literals = seq.literals()?;
+    let Some(literals) = seq.literals() else {
+        // Too many literals (a class under a repetition, a large alternation): the bytes that
+        // begin (end) every match, as one-byte literals, when they are few.
+        return edge_bytes(hir, prefix)
+            .filter(|b| b.len() <= MAX_EDGE_BYTES)
+            .map(|b| b.into_iter().map(|x| vec![x]).collect());
+    };
     if literals.is_empty() || literals.len() > MAX_ANCHORS_PER_RULE || literals.iter().any(|l| l.is_empty()) {
         return None;
     }
@@ -778,18 +1245,151 @@ fn literal_set(hir: &Hir, prefix: bool) -> Option<Vec<Vec<u8>>> {
 /// How much a gate is worth (higher is better). Anchored gates cost a few DFA steps per hit, so
 /// they win even with one-byte literals; bounded windows cost their width per hit; a gate with
 /// an unbounded side opens a search to the text's end, so only long (rare) literals make it
-/// worthwhile. Within a kind, longer literals hit less often.
+/// worthwhile. Within a kind, longer literals hit less often. Above all, a gate whose literals
+/// the scan finds without an automaton pass over the whole text ([`findable`]) wins.
 fn gate_score(gate: &Gate) -> usize {
     let shortest = gate.literals.iter().map(Vec::len).min().unwrap_or(0).min(6);
     let p = gate.placement;
-    if p.exact_start() {
+    let kind = if p.exact_start() {
         10 + shortest
     } else if let (Some(b), Some(a)) = (p.before, p.after) {
         let wide = usize::from(b.saturating_add(a) > 256) * 2;
         (8 + shortest).saturating_sub(wide)
     } else {
         (shortest * 2).saturating_sub(2)
+    };
+    kind + usize::from(findable(&gate.literals, gate.word_start, p.at_start)) * 100
+}
+
+/// ASCII word bytes, as `(?-u:\b)` sees them.
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Whether the scan finds every occurrence that matters of these literals (cut as [`gate_word`]
+/// cuts them, keeping their start or end) without an automaton pass over the whole of an ASCII
+/// text: each begins with a non-word ASCII byte (found at the few places that byte occurs), or
+/// holds a non-ASCII byte (found only in texts that do), or begins with a word byte and
+/// `word_start` holds (found where words start).
+fn findable(literals: &[Vec<u8>], word_start: bool, keep_start: bool) -> bool {
+    literals.iter().all(|l| {
+        let first = if keep_start {
+            l.first()
+        } else {
+            l.get(l.len().saturating_sub(GATE_WORD_BYTES))
+        };
+        !l.is_ascii() || first.is_some_and(|&b| !is_word_byte(b) || (word_start && keep_start))
+    })
+}
+
+/// Every match of `hir` begins at a word boundary, or at the text's (or a line's) start, or with
+/// a non-word byte (whose literals then begin with one): a literal that begins a match and
+/// begins with a word byte has a non-word byte (or nothing) before it.
+fn starts_at_boundary(hir: &Hir) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    let word_free = |start: u32, end: u32| {
+        [(b'0', b'9'), (b'A', b'Z'), (b'_', b'_'), (b'a', b'z')]
+            .iter()
+            .all(|&(lo, hi)| end < u32::from(lo) || start > u32::from(hi))
+    };
+    match hir.kind() {
+        HirKind::Look(look) => is_boundary_look(*look),
+        HirKind::Literal(l) => l.0.first().is_some_and(|&b| !is_word_byte(b)),
+        HirKind::Class(Class::Unicode(c)) => c.iter().all(|r| word_free(u32::from(r.start()), u32::from(r.end()))),
+        HirKind::Class(Class::Bytes(c)) => c.iter().all(|r| word_free(u32::from(r.start()), u32::from(r.end()))),
+        HirKind::Repetition(r) => r.min >= 1 && starts_at_boundary(&r.sub),
+        HirKind::Capture(c) => starts_at_boundary(&c.sub),
+        HirKind::Concat(parts) => parts.first().is_some_and(starts_at_boundary),
+        HirKind::Alternation(branches) => branches.iter().all(starts_at_boundary),
+        HirKind::Empty => false,
     }
+}
+
+/// Assertions that, right before a literal that begins with a word byte, mean the byte before
+/// is not a word byte (or there is none). (A Unicode boundary implies an ASCII one there: ASCII
+/// word bytes are Unicode word chars.)
+fn is_boundary_look(look: regex_syntax::hir::Look) -> bool {
+    use regex_syntax::hir::Look;
+    matches!(
+        look,
+        Look::Start
+            | Look::StartLF
+            | Look::StartCRLF
+            | Look::WordAscii
+            | Look::WordUnicode
+            | Look::WordStartAscii
+            | Look::WordStartUnicode
+            | Look::WordStartHalfAscii
+            | Look::WordStartHalfUnicode
+    )
+}
+
+/// What the end of a part of a pattern says about the byte before whatever follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum After {
+    /// In every match it is not a word byte (or there is none).
+    NonWord,
+    /// It may be a word byte.
+    Any,
+    /// Either the part matched something and it is not a word byte, or the part matched nothing
+    /// (then what precedes the part decides).
+    Transparent,
+}
+
+fn after_part(hir: &Hir) -> After {
+    use regex_syntax::hir::{Class, HirKind, Look};
+    let word_free = |start: u32, end: u32| {
+        [(b'0', b'9'), (b'A', b'Z'), (b'_', b'_'), (b'a', b'z')]
+            .iter()
+            .all(|&(lo, hi)| end < u32::from(lo) || start > u32::from(hi))
+    };
+    let yes = |b: bool| if b { After::NonWord } else { After::Any };
+    match hir.kind() {
+        HirKind::Look(look) if is_boundary_look(*look) => After::NonWord,
+        HirKind::Look(Look::WordAsciiNegate | Look::WordUnicodeNegate) => After::Any,
+        HirKind::Look(_) | HirKind::Empty => After::Transparent,
+        HirKind::Literal(l) => yes(l.0.last().is_some_and(|&b| !is_word_byte(b))),
+        HirKind::Class(Class::Unicode(c)) => yes(c.iter().all(|r| word_free(u32::from(r.start()), u32::from(r.end())))),
+        HirKind::Class(Class::Bytes(c)) => yes(c.iter().all(|r| word_free(u32::from(r.start()), u32::from(r.end())))),
+        HirKind::Repetition(r) => match (after_part(&r.sub), r.min) {
+            (After::Any, _) => After::Any,
+            (last, min) if min >= 1 => last,
+            _ => After::Transparent,
+        },
+        HirKind::Capture(c) => after_part(&c.sub),
+        HirKind::Concat(parts) => {
+            for part in parts.iter().rev() {
+                match after_part(part) {
+                    After::Transparent => continue,
+                    decided => return decided,
+                }
+            }
+            After::Transparent
+        }
+        HirKind::Alternation(branches) => {
+            let all: Vec<After> = branches.iter().map(after_part).collect();
+            if all.contains(&After::Any) {
+                After::Any
+            } else if all.iter().all(|&a| a == After::NonWord) {
+                After::NonWord
+            } else {
+                After::Transparent
+            }
+        }
+    }
+}
+
+/// Whether, in every match, the byte before `parts[i]` is not a word byte (or there is none),
+/// given whether that holds before `parts[0]` (`outer`).
+fn preceded_by_non_word(parts: &[Hir], i: usize, outer: bool) -> bool {
+    for part in parts.get(..i).unwrap_or(&[]).iter().rev() {
+        match after_part(part) {
+            After::NonWord => return true,
+            After::Any => return false,
+            After::Transparent => {}
+        }
+    }
+    outer
 }
 
 /// The gate of a regex: a finite literal set that every match contains, with its placement
@@ -804,9 +1404,13 @@ fn gate_score(gate: &Gate) -> usize {
 fn gate_of(hir: &Hir) -> Option<Gate> {
     let mut literals = Literals::default();
     let mut candidates = Vec::new();
-    consider(hir, Some(0), Some(0), &mut literals, &mut candidates);
-    if candidates.iter().all(|g| shortest_len(&g.literals) < 3) {
-        descend(hir, Some(0), Some(0), &mut literals, &mut candidates);
+    let bounded = starts_at_boundary(hir);
+    consider(hir, Some(0), Some(0), bounded, &mut literals, &mut candidates);
+    if candidates
+        .iter()
+        .all(|g| shortest_len(&g.literals) < 3 || !findable(&g.literals, g.word_start, g.placement.at_start))
+    {
+        descend(hir, Some(0), Some(0), bounded, &mut literals, &mut candidates);
     }
     let best = candidates
         .iter()
@@ -818,53 +1422,70 @@ fn gate_of(hir: &Hir) -> Option<Gate> {
     let mut gate = candidates.get(best)?.clone();
     let shortest = shortest_len(&gate.literals);
     if shortest < 4 {
-        gate.require = required_literals(hir, &mut literals).filter(|r| shortest_len(r) > shortest.max(2));
+        let require = required_literals(hir, bounded, 0, &mut literals)
+            .filter(|(r, ws)| shortest_len(r) > shortest.max(2) && findable(r, *ws, true));
+        if let Some((r, ws)) = require {
+            gate.require = Some(r);
+            gate.require_word_start = ws;
+        }
     }
     Some(gate)
 }
+
+/// How deep into sequences and alternations a requirement is looked for: deeper parts seldom
+/// have longer literals, and extraction is the costly part of loading the rules.
+const MAX_REQUIRE_DEPTH: usize = 3;
 
 fn shortest_len(literals: &[Vec<u8>]) -> usize {
     literals.iter().map(Vec::len).min().unwrap_or(0)
 }
 
 /// The literal set with the longest shortest literal one of which every match of `hir` contains
-/// (anywhere): the prefix or suffix literals of `hir`, or of a part of it that every match of it
-/// contains, or for an alternation the union of each branch's own.
-fn required_literals(hir: &Hir, literals: &mut Literals) -> Option<Vec<Vec<u8>>> {
+/// (anywhere), preferring sets the scan finds cheaply ([`findable`]): the prefix or suffix
+/// literals of `hir`, or of a part of it that every match of it contains, or for an alternation
+/// the union of each branch's own. With it: whether the literals need only be looked for where a
+/// word starts (`bounded`: a non-word byte, or the text's start, precedes every match of `hir`).
+fn required_literals(hir: &Hir, bounded: bool, depth: usize, literals: &mut Literals) -> Option<(Lits, bool)> {
     use regex_syntax::hir::HirKind;
-    let mut best: Option<Vec<Vec<u8>>> = None;
-    let mut offer = |set: Option<Vec<Vec<u8>>>| {
+    if depth > MAX_REQUIRE_DEPTH {
+        return None;
+    }
+    let mut best: Option<(Lits, bool)> = None;
+    let rank = |set: &(Lits, bool)| (findable(&set.0, set.1, true), shortest_len(&set.0));
+    let mut offer = |set: Option<(Lits, bool)>| {
         if let Some(set) = set
-            && best.as_ref().is_none_or(|b| shortest_len(&set) > shortest_len(b))
+            && best.as_ref().is_none_or(|b| rank(&set) > rank(b))
         {
             best = Some(set);
         }
     };
     match hir.kind() {
-        HirKind::Capture(c) => offer(required_literals(&c.sub, literals)),
-        HirKind::Literal(_) => offer(literals.of(hir, true)),
+        HirKind::Capture(c) => offer(required_literals(&c.sub, bounded, depth, literals)),
+        HirKind::Literal(_) => offer(literals.of(hir, true).map(|l| (l, bounded))),
         HirKind::Concat(parts) => {
-            offer(literals.of(hir, true));
-            offer(literals.of(hir, false));
-            for part in parts {
-                offer(required_literals(part, literals));
+            offer(literals.of(hir, true).map(|l| (l, bounded)));
+            offer(literals.of(hir, false).map(|l| (l, false)));
+            for (i, part) in parts.iter().enumerate() {
+                let preceded = preceded_by_non_word(parts, i, bounded);
+                offer(required_literals(part, preceded, depth + 1, literals));
             }
         }
         HirKind::Alternation(branches) => {
-            offer(literals.of(hir, true));
-            offer(literals.of(hir, false));
-            let union = branches.iter().try_fold(Vec::new(), |mut union, branch| {
-                union.extend(required_literals(branch, literals)?);
-                Some(union)
+            offer(literals.of(hir, true).map(|l| (l, bounded)));
+            offer(literals.of(hir, false).map(|l| (l, false)));
+            let union = branches.iter().try_fold((Vec::new(), true), |(mut union, ws), branch| {
+                let (set, branch_ws) = required_literals(branch, bounded, depth + 1, literals)?;
+                union.extend(set.iter().cloned());
+                Some((union, ws && branch_ws))
             });
             offer(
                 union
-                    .map(|mut u| {
+                    .map(|(mut u, ws)| {
                         u.sort();
                         u.dedup();
-                        u
+                        (Lits::from(u), ws)
                     })
-                    .filter(|u| u.len() <= MAX_ANCHORS_PER_RULE),
+                    .filter(|(u, _)| u.len() <= MAX_ANCHORS_PER_RULE),
             );
         }
         // classes, repetitions (possibly empty), look-around: nothing better than their parents
@@ -878,8 +1499,16 @@ fn add(a: Option<usize>, b: Option<usize>) -> Option<usize> {
 }
 
 /// Collects the prefix and suffix literal sets of `hir`, a part of the pattern that every match
-/// contains, preceded by at most `before` and followed by at most `after` bytes of the match.
-fn consider(hir: &Hir, before: Option<usize>, after: Option<usize>, literals: &mut Literals, out: &mut Vec<Gate>) {
+/// contains, preceded by at most `before` and followed by at most `after` bytes of the match;
+/// `bounded`: a non-word byte (or the text's start) precedes `hir` in every match.
+fn consider(
+    hir: &Hir,
+    before: Option<usize>,
+    after: Option<usize>,
+    bounded: bool,
+    literals: &mut Literals,
+    out: &mut Vec<Gate>,
+) {
     let len = hir.properties().maximum_len();
     let candidates = [(true, before, add(len, after)), (false, add(before, len), after)];
     for (at_start, before, after) in candidates {
@@ -893,16 +1522,25 @@ fn consider(hir: &Hir, before: Option<usize>, after: Option<usize>, literals: &m
                 before,
                 after,
             },
+            word_start: at_start && bounded,
             require: None,
+            require_word_start: false,
         });
     }
 }
 
 /// [`consider`]s every part of a top-level sequence, through capture groups and nested sequences.
-fn descend(hir: &Hir, before: Option<usize>, after: Option<usize>, literals: &mut Literals, out: &mut Vec<Gate>) {
+fn descend(
+    hir: &Hir,
+    before: Option<usize>,
+    after: Option<usize>,
+    bounded: bool,
+    literals: &mut Literals,
+    out: &mut Vec<Gate>,
+) {
     use regex_syntax::hir::HirKind;
     match hir.kind() {
-        HirKind::Capture(c) => descend(&c.sub, before, after, literals, out),
+        HirKind::Capture(c) => descend(&c.sub, before, after, bounded, literals, out),
         HirKind::Concat(parts) => {
             let lens: Vec<Option<usize>> = parts.iter().map(|p| p.properties().maximum_len()).collect();
             for (i, part) in parts.iter().enumerate() {
@@ -912,8 +1550,9 @@ fn descend(hir: &Hir, before: Option<usize>, after: Option<usize>, literals: &mu
                     .unwrap_or(&[])
                     .iter()
                     .fold(after, |acc, &l| add(acc, l));
-                consider(part, b, a, literals, out);
-                descend(part, b, a, literals, out);
+                let preceded = preceded_by_non_word(parts, i, bounded);
+                consider(part, b, a, preceded, literals, out);
+                descend(part, b, a, preceded, literals, out);
             }
         }
         _ => {}
@@ -1104,20 +1743,23 @@ mod tests {
 
     #[test]
     fn gates_are_literals_every_match_contains_where_placed() {
-        // Prefix literals begin every match: anchored.
+        // Prefix literals begin every match: anchored (literals are cut to 8 bytes).
         let ignore = gate(r"(?-u:\b)(?:ignore|set aside)\s+x").unwrap();
         assert!(ignore.placement.exact_start(), "{ignore:?}");
         assert!(
             words(&ignore)
                 .iter()
-                .all(|w| w.starts_with("ignore") || w.starts_with("set aside")),
+                .all(|w| w.starts_with("ignore") || "set aside".starts_with(w.as_str())),
             "{ignore:?}"
         );
         // Anchored beats a longer suffix whose window would reach back to the text's start.
         let two = gate(r"(?-u:\b)dan\s+mode|(?-u:\b)evil confidant").unwrap();
         assert!(two.placement.exact_start(), "{two:?}");
         let multi = gate(r"(?:игнорируй|忽略)x").unwrap();
-        assert!(words(&multi).iter().any(|w| w.contains("игнорируй")), "{multi:?}");
+        assert!(
+            multi.literals.iter().any(|w| "игнорируй".as_bytes().starts_with(w)),
+            "{multi:?}"
+        );
         // No prefix or suffix literal (a class or a line start on each end), but an inner one with
         // bounded reach on both sides.
         let at = gate(r"(?:^|[^a-z])([a-z]{1,10}@[a-z]{1,10})(?:$|[^a-z])").unwrap();
@@ -1138,7 +1780,12 @@ mod tests {
         );
         assert!(gate(r"(?m)^\s*system:\s*$").is_some());
         assert_eq!(gate(r"ignore|\w+"), None, "every branch needs a literal");
-        assert_eq!(gate(r"[a-z]+\d+"), None);
+        assert_eq!(gate(r"[a-z0-9]+\d+"), None, "too many first bytes");
+        assert_eq!(
+            gate(r"[a-z]+\d+").map(|g| g.literals.len()),
+            Some(26),
+            "few first bytes"
+        );
         assert_eq!(gate(r"(unclosed"), None, "parse errors are left to the eager build");
         // The invariant the gates rely on: every match lies in the window of a gate literal
         // occurrence.
@@ -1301,6 +1948,20 @@ mod tests {
         set.scan("", &text, &mut out);
         assert_eq!(sorted(out), sorted(reference(&set, "", &text)));
         assert_eq!(hits(&set, "", "mail ab@cd now").len(), 1);
+        // More gate hits than the cap: the rule runs over the whole text.
+        let many = RuleSet::compile(vec![rule(
+            "num",
+            Pattern::Regex(r"(?:^|[^0-9])([0-9]{3}-[0-9]{4})(?:$|[^0-9])".into()),
+            Target::Raw,
+        )])
+        .unwrap();
+        // (the gate is every pair of digits)
+        assert!(many.gate_info(0).is_some_and(|g| g.literals.len() == 100));
+        let text = format!("{} 555-0123 and 1-2 ", "12 ".repeat(8000));
+        let mut out = Vec::new();
+        many.scan("", &text, &mut out);
+        assert_eq!(sorted(out.clone()), sorted(reference(&many, "", &text)));
+        assert_eq!(out.len(), 1);
     }
 
     proptest::proptest! {
