@@ -21,7 +21,8 @@ pub enum HookCommand {
 pub struct ClaudeCodeArgs {
     /// When the event cannot be checked (unreadable input, memory unavailable, oversize text, internal error):
     /// block it (exit 2; a tool result is withheld) instead of letting it through with a warning (exit 1).
-    #[arg(long, env = "AIMDS_HOOK_FAIL_CLOSED")]
+    /// The environment variable takes 1/0, true/false, yes/no, on/off.
+    #[arg(long, env = "AIMDS_HOOK_FAIL_CLOSED", value_parser = clap::builder::BoolishValueParser::new())]
     pub fail_closed: bool,
     /// How blocks are expressed: `json` (decision "block" / permissionDecision "deny", exit 0) or `exit-code`
     /// (exit 2 with the reason on stderr).
