@@ -125,7 +125,7 @@ impl AimdsMcp {
         &self,
         Parameters(a): Parameters<AuditSessionArgs>,
     ) -> Result<Vec<PromptMessage>, ErrorData> {
-        super::tools::check_id("session_id", &a.session_id)?;
+        super::tools::check_id("session_id", &a.session_id).map_err(|e| e.0)?;
         Ok(vec![PromptMessage::new_text(
             Role::User,
             format!(

@@ -17,7 +17,9 @@ use aimds_agents::validator::{NS_CANARIES, NS_MONITORS};
 use aimds_memory::{MemoryError, Owner, SearchFilter};
 use aimds_runtime::ltl::{EventAtoms, SessionMonitor, SessionState, TemporalPolicy, compile_policies};
 use aimds_runtime::{Action, Category, Feedback, FeedbackLabel, FeedbackReport, ScanRequest, Source, Verdict};
+use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, ErrorCode};
 use rmcp::{ErrorData, tool, tool_router};
 use serde_json::{Value, json};
 
@@ -35,31 +37,57 @@ const MAX_FEEDBACK_BYTES: usize = aimds_agents::researcher::MAX_FEEDBACK_BYTES;
 /// Characters of a red-team miss shown.
 const PREVIEW_CHARS: usize = 200;
 
-pub(crate) fn bad(msg: impl Into<String>) -> ErrorData {
-    ErrorData::invalid_params(msg.into(), None)
+pub(crate) fn bad(msg: impl Into<String>) -> ToolError {
+    ToolError(ErrorData::invalid_params(msg.into(), None))
 }
 
-fn internal(msg: impl std::fmt::Display) -> ErrorData {
-    ErrorData::internal_error(msg.to_string(), None)
+/// A tool's failure. Bad arguments (and a tool the config cannot serve) are answered as a tool result with
+/// `isError: true` and a message naming what was wrong — the MCP spec's "tool execution error", which hosts show
+/// to the model so it can correct the call, and the same form rmcp gives arguments that do not deserialize.
+/// Internal failures stay JSON-RPC errors.
+#[derive(Debug)]
+pub struct ToolError(pub ErrorData);
+
+impl From<ErrorData> for ToolError {
+    fn from(e: ErrorData) -> Self {
+        ToolError(e)
+    }
 }
 
-fn memory_err(e: MemoryError) -> ErrorData {
+impl IntoCallToolResult for ToolError {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, ErrorData> {
+        let e = self.0;
+        if e.code == ErrorCode::INVALID_PARAMS {
+            Ok(CallToolResult::error(vec![ContentBlock::text(format!("invalid arguments: {}", e.message))]).into())
+        } else if e.code == ErrorCode::INVALID_REQUEST {
+            Ok(CallToolResult::error(vec![ContentBlock::text(e.message.into_owned())]).into())
+        } else {
+            Err(e)
+        }
+    }
+}
+
+fn internal(msg: impl std::fmt::Display) -> ToolError {
+    ToolError(ErrorData::internal_error(msg.to_string(), None))
+}
+
+fn memory_err(e: MemoryError) -> ToolError {
     match e {
         MemoryError::Invalid { .. } | MemoryError::TooLarge { .. } | MemoryError::NotFound { .. } => bad(e.to_string()),
         e => internal(e),
     }
 }
 
-fn swarm_err(e: SwarmError) -> ErrorData {
+fn swarm_err(e: SwarmError) -> ToolError {
     match e {
         SwarmError::Detector(e) => bad(e.to_string()),
-        SwarmError::RoleDisabled(_) => ErrorData::invalid_request(e.to_string(), None),
+        SwarmError::RoleDisabled(_) => ToolError(ErrorData::invalid_request(e.to_string(), None)),
         e => internal(e),
     }
 }
 
 /// An id-like argument: 1..=256 bytes, not blank, no control characters.
-pub(crate) fn check_id(field: &str, value: &str) -> Result<(), ErrorData> {
+pub(crate) fn check_id(field: &str, value: &str) -> Result<(), ToolError> {
     if value.trim().is_empty() {
         return Err(bad(format!("{field} must not be empty")));
     }
@@ -75,11 +103,11 @@ pub(crate) fn check_id(field: &str, value: &str) -> Result<(), ErrorData> {
     Ok(())
 }
 
-fn check_opt_id(field: &str, value: Option<&str>) -> Result<(), ErrorData> {
+fn check_opt_id(field: &str, value: Option<&str>) -> Result<(), ToolError> {
     value.map_or(Ok(()), |v| check_id(field, v))
 }
 
-fn check_bytes(field: &str, value: &str, min: usize, max: usize) -> Result<(), ErrorData> {
+fn check_bytes(field: &str, value: &str, min: usize, max: usize) -> Result<(), ToolError> {
     if value.trim().len() < min {
         return Err(bad(format!("{field} must not be empty")));
     }
@@ -89,7 +117,7 @@ fn check_bytes(field: &str, value: &str, min: usize, max: usize) -> Result<(), E
     Ok(())
 }
 
-fn check_note(note: Option<&str>) -> Result<(), ErrorData> {
+fn check_note(note: Option<&str>) -> Result<(), ToolError> {
     match note {
         Some(n) if n.len() > MAX_NOTE_BYTES => {
             Err(bad(format!("note is {} bytes; the limit is {MAX_NOTE_BYTES}", n.len())))
@@ -100,8 +128,8 @@ fn check_note(note: Option<&str>) -> Result<(), ErrorData> {
 
 /// Runs blocking work (memory, CPU-heavy loops) off the protocol's tasks.
 async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ErrorData> + Send + 'static,
-) -> Result<T, ErrorData> {
+    f: impl FnOnce() -> Result<T, ToolError> + Send + 'static,
+) -> Result<T, ToolError> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| internal(format!("the tool's task failed: {e}")))?
@@ -141,7 +169,7 @@ fn action_str(a: Action) -> String {
 }
 
 impl AimdsMcp {
-    fn check_text(&self, field: &str, text: &str) -> Result<(), ErrorData> {
+    fn check_text(&self, field: &str, text: &str) -> Result<(), ToolError> {
         let max = self.shared.swarm.config().detector.max_input_bytes;
         if text.len() > max {
             return Err(bad(format!(
@@ -152,13 +180,13 @@ impl AimdsMcp {
         Ok(())
     }
 
-    async fn scan(&self, request: ScanRequest) -> Result<(Verdict, f64), ErrorData> {
+    async fn scan(&self, request: ScanRequest) -> Result<(Verdict, f64), ToolError> {
         let start = Instant::now();
         let verdict = self.shared.swarm.scan(request).await.map_err(swarm_err)?;
         Ok((verdict, start.elapsed().as_secs_f64() * 1e6))
     }
 
-    async fn feedback(&self, feedback: Feedback) -> Result<FeedbackResult, ErrorData> {
+    async fn feedback(&self, feedback: Feedback) -> Result<FeedbackResult, ToolError> {
         check_bytes("text", &feedback.text, 1, MAX_FEEDBACK_BYTES)?;
         check_note(feedback.note.as_deref())?;
         self.shared.memory()?;
@@ -175,7 +203,7 @@ impl AimdsMcp {
                        (allow/sanitize/block/escalate), risk, findings with byte spans, and the reason.",
         annotations(read_only_hint = true, open_world_hint = false)
     )]
-    async fn scan_input(&self, Parameters(p): Parameters<ScanInputParams>) -> Result<Json<ScanResult>, ErrorData> {
+    async fn scan_input(&self, Parameters(p): Parameters<ScanInputParams>) -> Result<Json<ScanResult>, ToolError> {
         self.check_text("text", &p.text)?;
         check_opt_id("session_id", p.session_id.as_deref())?;
         let (v, us) = self
@@ -195,7 +223,7 @@ impl AimdsMcp {
                        or sanitized outputs come with the reason and, for sanitize, the text to use.",
         annotations(read_only_hint = true, open_world_hint = false)
     )]
-    async fn scan_output(&self, Parameters(p): Parameters<ScanOutputParams>) -> Result<Json<ScanResult>, ErrorData> {
+    async fn scan_output(&self, Parameters(p): Parameters<ScanOutputParams>) -> Result<Json<ScanResult>, ToolError> {
         self.check_text("text", &p.text)?;
         check_opt_id("session_id", p.session_id.as_deref())?;
         let (v, us) = self
@@ -219,7 +247,7 @@ impl AimdsMcp {
     async fn scan_tool_output(
         &self,
         Parameters(p): Parameters<ScanToolOutputParams>,
-    ) -> Result<Json<ScanResult>, ErrorData> {
+    ) -> Result<Json<ScanResult>, ToolError> {
         self.check_text("text", &p.text)?;
         check_opt_id("tool_name", p.tool_name.as_deref())?;
         check_opt_id("session_id", p.session_id.as_deref())?;
@@ -252,7 +280,7 @@ impl AimdsMcp {
     async fn check_tool_call(
         &self,
         Parameters(p): Parameters<CheckToolCallParams>,
-    ) -> Result<Json<ToolCallResult>, ErrorData> {
+    ) -> Result<Json<ToolCallResult>, ToolError> {
         check_id("tool_name", &p.tool_name)?;
         check_opt_id("session_id", p.session_id.as_deref())?;
         let input = Value::Object(p.tool_input);
@@ -290,7 +318,7 @@ impl AimdsMcp {
     async fn analyze_session(
         &self,
         Parameters(p): Parameters<AnalyzeSessionParams>,
-    ) -> Result<Json<SessionAnalysis>, ErrorData> {
+    ) -> Result<Json<SessionAnalysis>, ToolError> {
         check_id("session_id", &p.session_id)?;
         if let Some(t) = &p.text {
             self.check_text("text", t)?;
@@ -408,7 +436,7 @@ impl AimdsMcp {
                        suspicious spans marked. Returns the text to use and what was changed.",
         annotations(read_only_hint = true, open_world_hint = false)
     )]
-    async fn sanitize(&self, Parameters(p): Parameters<SanitizeParams>) -> Result<Json<SanitizeResult>, ErrorData> {
+    async fn sanitize(&self, Parameters(p): Parameters<SanitizeParams>) -> Result<Json<SanitizeResult>, ToolError> {
         self.check_text("text", &p.text)?;
         let source = match p.source {
             SanitizeSource::User => Source::User,
@@ -455,7 +483,7 @@ impl AimdsMcp {
     async fn verify_policy(
         &self,
         Parameters(p): Parameters<VerifyPolicyParams>,
-    ) -> Result<Json<VerifyPolicyResult>, ErrorData> {
+    ) -> Result<Json<VerifyPolicyResult>, ToolError> {
         let compiled = match &p.formula {
             Some(f) => {
                 let policy = TemporalPolicy {
@@ -593,7 +621,7 @@ impl AimdsMcp {
     async fn canary_create(
         &self,
         Parameters(p): Parameters<CanaryCreateParams>,
-    ) -> Result<Json<CanaryCreated>, ErrorData> {
+    ) -> Result<Json<CanaryCreated>, ToolError> {
         check_bytes("label", &p.label, 1, 200)?;
         if p.label.chars().any(char::is_control) {
             return Err(bad("label must not contain control characters"));
@@ -632,7 +660,7 @@ impl AimdsMcp {
     async fn canary_check(
         &self,
         Parameters(p): Parameters<CanaryCheckParams>,
-    ) -> Result<Json<CanaryCheckResult>, ErrorData> {
+    ) -> Result<Json<CanaryCheckResult>, ToolError> {
         self.check_text("text", &p.text)?;
         if let Some(tokens) = &p.tokens {
             if tokens.is_empty() || tokens.len() > MAX_TOKENS {
@@ -702,7 +730,7 @@ impl AimdsMcp {
     async fn memory_store(
         &self,
         Parameters(p): Parameters<MemoryStoreParams>,
-    ) -> Result<Json<MemoryStored>, ErrorData> {
+    ) -> Result<Json<MemoryStored>, ToolError> {
         check_namespace(&p.namespace)?;
         check_id("key", &p.key)?;
         let raw = serde_json::to_string(&p.value).map_err(|e| bad(format!("value: {e}")))?;
@@ -744,7 +772,7 @@ impl AimdsMcp {
     async fn memory_search(
         &self,
         Parameters(p): Parameters<MemorySearchParams>,
-    ) -> Result<Json<MemorySearchResult>, ErrorData> {
+    ) -> Result<Json<MemorySearchResult>, ToolError> {
         if !(1..=MAX_K).contains(&p.k) {
             return Err(bad(format!("k must be 1..={MAX_K}, got {}", p.k)));
         }
@@ -842,7 +870,7 @@ impl AimdsMcp {
     async fn learn_pattern(
         &self,
         Parameters(p): Parameters<LearnPatternParams>,
-    ) -> Result<Json<FeedbackResult>, ErrorData> {
+    ) -> Result<Json<FeedbackResult>, ToolError> {
         let feedback = Feedback {
             text: p.text,
             label: FeedbackLabel::Attack,
@@ -862,7 +890,7 @@ impl AimdsMcp {
     async fn report_feedback(
         &self,
         Parameters(p): Parameters<ReportFeedbackParams>,
-    ) -> Result<Json<FeedbackResult>, ErrorData> {
+    ) -> Result<Json<FeedbackResult>, ToolError> {
         if p.label == FeedbackLabelParam::Benign && p.category.is_some() {
             return Err(bad("category applies to label attack only"));
         }
@@ -888,7 +916,7 @@ impl AimdsMcp {
     async fn audit_query(
         &self,
         Parameters(p): Parameters<AuditQueryParams>,
-    ) -> Result<Json<AuditQueryResult>, ErrorData> {
+    ) -> Result<Json<AuditQueryResult>, ToolError> {
         if !(1..=MAX_AUDIT_RECORDS).contains(&p.limit) {
             return Err(bad(format!("limit must be 1..={MAX_AUDIT_RECORDS}, got {}", p.limit)));
         }
@@ -927,7 +955,7 @@ impl AimdsMcp {
                        its head hash (anchor it elsewhere to detect truncation) and the first broken record.",
         annotations(read_only_hint = true, open_world_hint = false)
     )]
-    async fn audit_verify(&self, Parameters(_): Parameters<NoParams>) -> Result<Json<AuditVerifyResult>, ErrorData> {
+    async fn audit_verify(&self, Parameters(_): Parameters<NoParams>) -> Result<Json<AuditVerifyResult>, ToolError> {
         self.shared.memory()?;
         let shared = self.shared.clone();
         blocking(move || {
@@ -951,7 +979,7 @@ impl AimdsMcp {
                        its row counts; skills, rules and temporal policies loaded; uptime.",
         annotations(read_only_hint = true, open_world_hint = false)
     )]
-    async fn swarm_status(&self, Parameters(_): Parameters<NoParams>) -> Result<Json<SwarmStatusResult>, ErrorData> {
+    async fn swarm_status(&self, Parameters(_): Parameters<NoParams>) -> Result<Json<SwarmStatusResult>, ToolError> {
         let shared = self.shared.clone();
         blocking(move || {
             let swarm = &shared.swarm;
@@ -993,7 +1021,7 @@ impl AimdsMcp {
     async fn redteam_probe(
         &self,
         Parameters(p): Parameters<RedteamProbeParams>,
-    ) -> Result<Json<RedteamResult>, ErrorData> {
+    ) -> Result<Json<RedteamResult>, ToolError> {
         if !(1..=MAX_REDTEAM_VARIANTS).contains(&p.variants) {
             return Err(bad(format!(
                 "variants must be 1..={MAX_REDTEAM_VARIANTS}, got {}",
@@ -1103,7 +1131,7 @@ impl AimdsMcp {
 }
 
 /// A client namespace: 1..=64 of `a-z 0-9 _ - .`.
-fn check_namespace(ns: &str) -> Result<(), ErrorData> {
+fn check_namespace(ns: &str) -> Result<(), ToolError> {
     if ns.is_empty() || ns.len() > MAX_NAMESPACE_BYTES {
         return Err(bad(format!(
             "namespace must be 1..={MAX_NAMESPACE_BYTES} bytes, got {}",
