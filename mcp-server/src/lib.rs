@@ -4,13 +4,16 @@
 //! [`Guard`], which runs the fast-path [`Detector`] (normalise, decode, match the skills'
 //! rules, score with the learned classifier, find PII and secrets) and turns the
 //! detection into a [`Verdict`] with the action the swarm config's policy table sets for
-//! that source. The CLI (`cli`), and later the MCP server and HTTP service, are thin
-//! layers over this one entry point.
+//! that source. The CLI (`cli`), the MCP server ([`mcp`]), the Claude Code hook adapter
+//! ([`hook`]) and later the HTTP service are thin layers over the swarm.
 //!
 //! Crates: [`runtime`] (domain types, config), [`agents`] (the detector and agents),
 //! [`memory`] (SQLite + vector memory, audit chain).
 
 pub mod cli;
+pub mod hook;
+pub mod init;
+pub mod mcp;
 
 use std::path::Path;
 use std::time::Instant;

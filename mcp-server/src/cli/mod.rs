@@ -7,6 +7,9 @@ pub mod canary;
 pub mod corpus;
 pub mod eval;
 pub mod feedback;
+pub mod hook;
+pub mod init;
+pub mod mcp;
 pub mod memory;
 pub mod redteam;
 pub mod scan;
@@ -83,6 +86,13 @@ pub enum Command {
     /// The system prompt whose leak in model outputs is blocked.
     #[command(subcommand, name = "system-prompt")]
     SystemPrompt(canary::SystemPromptCommand),
+    /// Serve every defense as an MCP tool (stdio, or streamable HTTP with --http).
+    Mcp(mcp::McpArgs),
+    /// Agent-host hook adapters (Claude Code): check prompts, tool calls and tool results.
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
+    /// Register aimds in this project for Claude Code: .mcp.json and .claude/settings.json hooks.
+    Init(init::InitArgs),
     /// Mutate known attacks and measure how many variants are still caught, per family.
     Redteam(redteam::RedteamArgs),
 }
@@ -102,6 +112,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Approve(args) => approve::run(args, config, &db_path(cli.db)),
         Command::Canary(cmd) => canary::run_canary(cmd, &db_path(cli.db)),
         Command::SystemPrompt(cmd) => canary::run_system_prompt(cmd, &db_path(cli.db)),
+        Command::Mcp(args) => mcp::run(args, config, &db_path(cli.db)),
+        Command::Hook(cmd) => hook::run(cmd, config, &db_path(cli.db)),
+        Command::Init(args) => init::run(args, config, cli.db.as_deref()),
         Command::Redteam(args) => redteam::run(args, config),
     }
 }
