@@ -11,6 +11,7 @@
 //! [`memory`] (SQLite + vector memory, audit chain).
 
 pub mod cli;
+pub mod http;
 
 use std::path::Path;
 use std::time::Instant;
