@@ -14,6 +14,7 @@ pub mod cli;
 pub mod hook;
 pub mod init;
 pub mod mcp;
+pub mod http;
 
 use std::path::Path;
 use std::time::Instant;

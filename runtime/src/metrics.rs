@@ -97,6 +97,15 @@ impl Metrics {
         })
     }
 
+    /// Creates a supervised role's series at zero (restarts by reason, mailbox depth), so that dashboards and
+    /// alerts see `0` from the start instead of a series that appears with the first restart.
+    pub fn declare_role(&self, role: Role) {
+        for reason in ["panic", "hang"] {
+            self.restarts.with_label_values(&[role.as_str(), reason]);
+        }
+        self.mailbox_depth.with_label_values(&[role.as_str()]);
+    }
+
     pub fn request(&self, source: Source) {
         self.requests.with_label_values(&[source.as_str()]).inc();
     }

@@ -13,6 +13,7 @@ pub mod mcp;
 pub mod memory;
 pub mod redteam;
 pub mod scan;
+pub mod serve;
 pub mod skills;
 pub mod swarm;
 pub mod train;
@@ -80,6 +81,8 @@ pub enum Command {
     Swarm(swarm::SwarmCommand),
     /// Record that a person approved what a session does next (temporal policies honour it).
     Approve(approve::ApproveArgs),
+    /// Serve the HTTP API (scan, tool-call, feedback, audit, metrics, health and readiness probes).
+    Serve(serve::ServeArgs),
     /// Canary tokens whose appearance in a model output is blocked.
     #[command(subcommand)]
     Canary(canary::CanaryCommand),
@@ -110,6 +113,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Feedback(args) => feedback::run(args, config, &db_path(cli.db)),
         Command::Swarm(cmd) => swarm::run(cmd, config, &db_path(cli.db)),
         Command::Approve(args) => approve::run(args, config, &db_path(cli.db)),
+        Command::Serve(args) => serve::run(args, config, &db_path(cli.db)),
         Command::Canary(cmd) => canary::run_canary(cmd, &db_path(cli.db)),
         Command::SystemPrompt(cmd) => canary::run_system_prompt(cmd, &db_path(cli.db)),
         Command::Mcp(args) => mcp::run(args, config, &db_path(cli.db)),
