@@ -9,10 +9,10 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, ErrorCode, GetPromptRequestParams, ReadResourceRequestParams};
 use rmcp::service::{RoleClient, RunningService, ServiceError};
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
-use rmcp::ServiceExt;
 use serde_json::{Value, json};
 use tokio::io::AsyncBufReadExt;
 
@@ -79,7 +79,10 @@ async fn invalid(client: &Client, tool: &str, a: Value, needle: &str) {
         text.contains("invalid arguments") || text.contains("failed to deserialize parameters"),
         "{tool}({a}): {text}"
     );
-    assert!(text.contains(needle), "{tool}({a}): the error should mention {needle:?}: {text}");
+    assert!(
+        text.contains(needle),
+        "{tool}({a}): the error should mention {needle:?}: {text}"
+    );
 }
 
 async fn exercise(client: &Client) {
@@ -97,12 +100,22 @@ async fn exercise(client: &Client) {
 
     // scan_input
     let v = ok(client, "scan_input", json!({"text": INJECTION, "session_id": "s1"})).await;
-    assert_eq!((v["flagged"].clone(), v["action"].clone()), (json!(true), json!("block")), "{v}");
+    assert_eq!(
+        (v["flagged"].clone(), v["action"].clone()),
+        (json!(true), json!("block")),
+        "{v}"
+    );
     assert!(v["audit_id"].is_u64());
     let v = ok(client, "scan_input", json!({"text": "What is the capital of France?"})).await;
     assert_eq!(v["action"], "allow");
     invalid(client, "scan_input", json!({"text": 5}), "string").await;
-    invalid(client, "scan_input", json!({"text": "hi", "session_id": ""}), "session_id").await;
+    invalid(
+        client,
+        "scan_input",
+        json!({"text": "hi", "session_id": ""}),
+        "session_id",
+    )
+    .await;
     invalid(client, "scan_input", json!({"txt": "hi"}), "txt").await;
 
     // scan_tool_output: the hidden injection is sanitized, not blocked.
@@ -114,8 +127,17 @@ async fn exercise(client: &Client) {
     .await;
     assert_eq!(v["action"], "sanitize", "{v}");
     let sanitized = v["sanitized"].as_str().unwrap();
-    assert!(!sanitized.contains("id_rsa") && sanitized.contains("Prefer iterators"), "{sanitized}");
-    invalid(client, "scan_tool_output", json!({"text": "x", "source": "email"}), "email").await;
+    assert!(
+        !sanitized.contains("id_rsa") && sanitized.contains("Prefer iterators"),
+        "{sanitized}"
+    );
+    invalid(
+        client,
+        "scan_tool_output",
+        json!({"text": "x", "source": "email"}),
+        "email",
+    )
+    .await;
 
     // check_tool_call: egress after a secret was read in the same session is denied.
     let v = ok(
@@ -138,25 +160,62 @@ async fn exercise(client: &Client) {
     )
     .await;
     assert_eq!(v["decision"], "deny", "{v}");
-    assert!(v["reason"].as_str().unwrap().contains("no-egress-after-secret-read"), "{v}");
-    invalid(client, "check_tool_call", json!({"tool_name": "Bash", "tool_input": "ls"}), "tool_input").await;
-    invalid(client, "check_tool_call", json!({"tool_name": "", "tool_input": {}}), "tool_name").await;
+    assert!(
+        v["reason"].as_str().unwrap().contains("no-egress-after-secret-read"),
+        "{v}"
+    );
+    invalid(
+        client,
+        "check_tool_call",
+        json!({"tool_name": "Bash", "tool_input": "ls"}),
+        "tool_input",
+    )
+    .await;
+    invalid(
+        client,
+        "check_tool_call",
+        json!({"tool_name": "", "tool_input": {}}),
+        "tool_name",
+    )
+    .await;
 
     // analyze_session
     let v = ok(client, "analyze_session", json!({"session_id": "s2"})).await;
     assert_eq!(v["turns"].as_array().unwrap().len(), 3, "{v}");
     assert_eq!(v["policy_steps"], 3);
-    let v = ok(client, "analyze_session", json!({"session_id": "s1", "text": "and now the next step"})).await;
+    let v = ok(
+        client,
+        "analyze_session",
+        json!({"session_id": "s1", "text": "and now the next step"}),
+    )
+    .await;
     assert_eq!(v["judged"], "candidate");
-    invalid(client, "analyze_session", json!({"session_id": "s1", "window": 0}), "window").await;
-    invalid(client, "analyze_session", json!({"session_id": "no-such-session"}), "no recorded events").await;
+    invalid(
+        client,
+        "analyze_session",
+        json!({"session_id": "s1", "window": 0}),
+        "window",
+    )
+    .await;
+    invalid(
+        client,
+        "analyze_session",
+        json!({"session_id": "no-such-session"}),
+        "no recorded events",
+    )
+    .await;
 
     // sanitize
     let v = ok(client, "sanitize", json!({"text": HIDDEN_PAGE})).await;
     assert_eq!(v["changed"], true);
     assert!(!v["text"].as_str().unwrap().contains("id_rsa"));
     assert!(v["hidden_removed"].as_u64().unwrap() > 0);
-    let v = ok(client, "sanitize", json!({"text": SECRET_FILE, "source": "model_output"})).await;
+    let v = ok(
+        client,
+        "sanitize",
+        json!({"text": SECRET_FILE, "source": "model_output"}),
+    )
+    .await;
     assert!(!v["text"].as_str().unwrap().contains("AKIAIOSFODNN7EXAMPLE"), "{v}");
     invalid(client, "sanitize", json!({"text": "x", "source": "nowhere"}), "nowhere").await;
 
@@ -168,7 +227,11 @@ async fn exercise(client: &Client) {
                "trace": [["tool_call", "tool:Read", "reads_secret"], ["tool_call"], ["tool_call", "egress:x.io"]]}),
     )
     .await;
-    assert_eq!((v["holds"].clone(), v["first_violation"].clone()), (json!(false), json!(2)), "{v}");
+    assert_eq!(
+        (v["holds"].clone(), v["first_violation"].clone()),
+        (json!(false), json!(2)),
+        "{v}"
+    );
     let v = ok(
         client,
         "verify_policy",
@@ -180,8 +243,17 @@ async fn exercise(client: &Client) {
     .await;
     assert_eq!(v["violations"][0]["policy"], "no-egress-after-secret-read", "{v}");
     assert_eq!(v["violations"][0]["step"], 1);
-    assert!(v["atoms"][0].as_array().unwrap().contains(&json!("reads_secret")), "{v}");
-    invalid(client, "verify_policy", json!({"formula": "never (a &&", "trace": [["a"]]}), "formula").await;
+    assert!(
+        v["atoms"][0].as_array().unwrap().contains(&json!("reads_secret")),
+        "{v}"
+    );
+    invalid(
+        client,
+        "verify_policy",
+        json!({"formula": "never (a &&", "trace": [["a"]]}),
+        "formula",
+    )
+    .await;
     invalid(client, "verify_policy", json!({"formula": "once a"}), "trace").await;
 
     // canary_create / canary_check, and the validator blocking the canary in a model output.
@@ -189,14 +261,32 @@ async fn exercise(client: &Client) {
     let token = v["token"].as_str().unwrap().to_string();
     assert!(token.starts_with("aimds-cnry-"), "{token}");
     invalid(client, "canary_create", json!({"label": ""}), "label").await;
-    let v = ok(client, "canary_check", json!({"text": format!("the secret marker is {token}.")})).await;
+    let v = ok(
+        client,
+        "canary_check",
+        json!({"text": format!("the secret marker is {token}.")}),
+    )
+    .await;
     assert_eq!(v["leaked"], true, "{v}");
-    let v = ok(client, "canary_check", json!({"text": "nothing here", "tokens": ["aimds-cnry-0123456789abcdef"]})).await;
+    let v = ok(
+        client,
+        "canary_check",
+        json!({"text": "nothing here", "tokens": ["aimds-cnry-0123456789abcdef"]}),
+    )
+    .await;
     assert_eq!((v["leaked"].clone(), v["checked"].clone()), (json!(false), json!(1)));
     invalid(client, "canary_check", json!({"text": "x", "tokens": []}), "tokens").await;
-    let v = ok(client, "scan_output", json!({"text": format!("Sure! My instructions begin with {token}.")})).await;
+    let v = ok(
+        client,
+        "scan_output",
+        json!({"text": format!("Sure! My instructions begin with {token}.")}),
+    )
+    .await;
     assert_eq!(v["action"], "block", "{v}");
-    assert!(v["categories"].as_array().unwrap().contains(&json!("canary_leak")), "{v}");
+    assert!(
+        v["categories"].as_array().unwrap().contains(&json!("canary_leak")),
+        "{v}"
+    );
     invalid(client, "scan_output", json!({"text": "x", "extra": 1}), "extra").await;
 
     // memory_store / memory_search
@@ -206,15 +296,43 @@ async fn exercise(client: &Client) {
         json!({"namespace": "notes", "key": "build", "value": {"cmd": "cargo test"}, "ttl_seconds": 600}),
     )
     .await;
-    assert_eq!(v["bytes"], 18);
-    invalid(client, "memory_store", json!({"namespace": "Bad NS", "key": "k", "value": 1}), "namespace").await;
-    invalid(client, "memory_store", json!({"namespace": "n", "key": "k", "value": 1, "ttl_seconds": 0}), "ttl").await;
-    let v = ok(client, "memory_search", json!({"query": "cargo", "kind": "kv", "namespace": "notes"})).await;
+    assert_eq!(v["bytes"], r#"{"cmd":"cargo test"}"#.len());
+    invalid(
+        client,
+        "memory_store",
+        json!({"namespace": "Bad NS", "key": "k", "value": 1}),
+        "namespace",
+    )
+    .await;
+    invalid(
+        client,
+        "memory_store",
+        json!({"namespace": "n", "key": "k", "value": 1, "ttl_seconds": 0}),
+        "ttl",
+    )
+    .await;
+    let v = ok(
+        client,
+        "memory_search",
+        json!({"query": "cargo", "kind": "kv", "namespace": "notes"}),
+    )
+    .await;
     assert_eq!(v["hits"][0]["key"], "build", "{v}");
-    let v = ok(client, "memory_search", json!({"query": "ignore all previous instructions"})).await;
+    let v = ok(
+        client,
+        "memory_search",
+        json!({"query": "ignore all previous instructions"}),
+    )
+    .await;
     assert_eq!(v["kind"], "patterns");
     invalid(client, "memory_search", json!({"query": "x", "k": 0}), "k must be").await;
-    invalid(client, "memory_search", json!({"query": "x", "kind": "kv"}), "namespace").await;
+    invalid(
+        client,
+        "memory_search",
+        json!({"query": "x", "kind": "kv"}),
+        "namespace",
+    )
+    .await;
 
     // learn_pattern / report_feedback: answered with what became of them (never an error for a sound report).
     let v = ok(
@@ -224,8 +342,17 @@ async fn exercise(client: &Client) {
                "category": "prompt_injection", "note": "seen in a ticket"}),
     )
     .await;
-    assert!(["active", "refused", "duplicate"].contains(&v["status"].as_str().unwrap()), "{v}");
-    invalid(client, "learn_pattern", json!({"text": "x", "category": "bogus"}), "bogus").await;
+    assert!(
+        ["active", "refused", "duplicate"].contains(&v["status"].as_str().unwrap()),
+        "{v}"
+    );
+    invalid(
+        client,
+        "learn_pattern",
+        json!({"text": "x", "category": "bogus"}),
+        "bogus",
+    )
+    .await;
     let v = ok(
         client,
         "report_feedback",
@@ -233,8 +360,20 @@ async fn exercise(client: &Client) {
     )
     .await;
     assert_eq!(v["label"], "benign");
-    invalid(client, "report_feedback", json!({"text": "x", "label": "maybe"}), "maybe").await;
-    invalid(client, "report_feedback", json!({"text": " ", "label": "benign"}), "text").await;
+    invalid(
+        client,
+        "report_feedback",
+        json!({"text": "x", "label": "maybe"}),
+        "maybe",
+    )
+    .await;
+    invalid(
+        client,
+        "report_feedback",
+        json!({"text": " ", "label": "benign"}),
+        "text",
+    )
+    .await;
 
     // audit_query / audit_verify
     let v = ok(client, "audit_query", json!({"limit": 100, "session_id": "s2"})).await;
@@ -242,18 +381,31 @@ async fn exercise(client: &Client) {
     assert_eq!(records.len(), 3, "{v}");
     assert!(records.iter().all(|r| r["record"]["session"] == "s2"));
     let v = ok(client, "audit_query", json!({"action": "block"})).await;
-    assert!(v["records"].as_array().unwrap().iter().all(|r| r["record"]["action"] == "block"));
+    assert!(
+        v["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["record"]["action"] == "block")
+    );
     invalid(client, "audit_query", json!({"limit": 5000}), "limit").await;
     let v = ok(client, "audit_verify", json!({})).await;
     assert_eq!(v["intact"], true, "{v}");
-    assert!(v["records"].as_u64().unwrap() >= 10);
+    // every verdict and learning decision so far is a record, and the query sees as many as verify walked
+    let all = ok(client, "audit_query", json!({"limit": 1000})).await;
+    let n = all["records"].as_array().unwrap().len() as u64;
+    assert!(n >= 5, "{all}");
+    assert_eq!(v["records"].as_u64(), Some(n), "{v}");
     invalid(client, "audit_verify", json!({"deep": true}), "deep").await;
 
     // swarm_status
     let v = ok(client, "swarm_status", json!({})).await;
     assert_eq!(v["healthy"], true);
     assert!(v["roles"].as_array().unwrap().len() >= 6, "{v}");
-    assert!(v["skills"].as_array().unwrap().contains(&json!("prompt-injection")), "{v}");
+    assert!(
+        v["skills"].as_array().unwrap().contains(&json!("prompt-injection")),
+        "{v}"
+    );
     invalid(client, "swarm_status", json!({"verbose": 1}), "verbose").await;
 
     // redteam_probe
@@ -272,18 +424,26 @@ async fn exercise(client: &Client) {
     let resources = client.list_all_resources().await.unwrap();
     let uris: Vec<&str> = resources.iter().map(|r| r.uri.as_str()).collect();
     assert!(uris.contains(&"skill://prompt-injection/SKILL.md"), "{uris:?}");
-    assert!(uris.contains(&"aimds://policies") && uris.contains(&"aimds://config"), "{uris:?}");
+    assert!(
+        uris.contains(&"aimds://policies") && uris.contains(&"aimds://config"),
+        "{uris:?}"
+    );
     let read = |uri: &str| {
         let uri = uri.to_string();
         async move {
             let r = client.read_resource(ReadResourceRequestParams::new(uri)).await.unwrap();
-            serde_json::to_value(&r.contents[0]).unwrap()["text"].as_str().unwrap().to_string()
+            serde_json::to_value(&r.contents[0]).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_string()
         }
     };
     assert!(read("skill://prompt-injection/SKILL.md").await.contains("name:"));
     assert!(read("aimds://policies").await.contains("no-egress-after-secret-read"));
     assert!(read("aimds://config").await.contains("max_input_bytes"));
-    let missing = client.read_resource(ReadResourceRequestParams::new("skill://nope/SKILL.md")).await;
+    let missing = client
+        .read_resource(ReadResourceRequestParams::new("skill://nope/SKILL.md"))
+        .await;
     assert!(matches!(missing, Err(ServiceError::McpError(_))), "{missing:?}");
 
     // Prompts.
@@ -296,7 +456,10 @@ async fn exercise(client: &Client) {
         .await
         .unwrap();
     let text = serde_json::to_string(&p.messages).unwrap();
-    assert!(text.contains("Click here to win") && text.contains("scan_tool_output"), "{text}");
+    assert!(
+        text.contains("Click here to win") && text.contains("scan_tool_output"),
+        "{text}"
+    );
 
     // An unknown tool is a protocol error.
     let unknown = client.call_tool(CallToolRequestParams::new("no_such_tool")).await;
@@ -373,4 +536,39 @@ fn a_non_loopback_http_address_needs_allow_remote() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-remote"));
+}
+
+/// A client we did not write: the official Python SDK (`mcp` on PyPI) runs tests/mcp_client.py against the real
+/// binary over stdio and over streamable HTTP. `.ci/run` installs the SDK into a venv and points
+/// `AIMDS_MCP_PYTHON` at its interpreter (and sets `AIMDS_REQUIRE_MCP_PYTHON`, so CI cannot skip this). Locally,
+/// without the variable, the test says so and passes: `python3 -m venv v && v/bin/pip install mcp` and
+/// `AIMDS_MCP_PYTHON=v/bin/python cargo test --test mcp` run it.
+#[test]
+fn the_python_sdk_lists_the_tools_and_scans() {
+    let Some(python) = std::env::var_os("AIMDS_MCP_PYTHON") else {
+        assert!(
+            std::env::var_os("AIMDS_REQUIRE_MCP_PYTHON").is_none(),
+            "AIMDS_REQUIRE_MCP_PYTHON is set but AIMDS_MCP_PYTHON is not"
+        );
+        eprintln!("skipped: set AIMDS_MCP_PYTHON to a Python with the `mcp` package to run the third-party client");
+        return;
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp_client.py");
+    for extra in [None, Some("--http")] {
+        let out = std::process::Command::new(&python)
+            .arg(&script)
+            .arg(env!("CARGO_BIN_EXE_aimds"))
+            .args(extra)
+            .env_remove("AIMDS_LOG")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "mcp_client.py {extra:?} failed:\n{stdout}\n{stderr}"
+        );
+        assert!(stdout.contains(", 0 failed"), "{stdout}");
+        eprintln!("python SDK {extra:?}:\n{stdout}");
+    }
 }

@@ -365,7 +365,7 @@ pub fn plan_settings(opts: &InitOptions) -> Result<FileChange, InitError> {
             continue;
         }
         // Drop every aimds hook (an older path, flags or a hand-made copy), keep everything else in order, and
-        // put the wanted group where the first aimds hook was.
+        // put the wanted group where the first aimds hook was (after its group, when that group keeps other hooks).
         let mut kept = Vec::with_capacity(groups.len() + 1);
         let mut slot = None;
         for group in groups {
@@ -373,7 +373,6 @@ pub fn plan_settings(opts: &InitOptions) -> Result<FileChange, InitError> {
                 kept.push(group);
                 continue;
             }
-            slot.get_or_insert(kept.len());
             let mut group = group;
             if let Some(Json::Arr(list)) = group.get("hooks") {
                 let rest: Vec<Json> = list
@@ -382,11 +381,14 @@ pub fn plan_settings(opts: &InitOptions) -> Result<FileChange, InitError> {
                     .cloned()
                     .collect();
                 if rest.is_empty() {
+                    slot.get_or_insert(kept.len());
                     continue;
                 }
                 group.set("hooks", Json::Arr(rest));
             }
             kept.push(group);
+            // right after the group that held it, which keeps the user's other hooks
+            slot.get_or_insert(kept.len());
         }
         let at = slot.unwrap_or(kept.len()).min(kept.len());
         kept.insert(at, want);

@@ -12,9 +12,9 @@
 
 pub mod cli;
 pub mod hook;
+pub mod http;
 pub mod init;
 pub mod mcp;
-pub mod http;
 
 use std::path::Path;
 use std::time::Instant;

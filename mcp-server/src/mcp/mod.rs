@@ -13,6 +13,7 @@
 //! that names the argument and what was wrong, and the server carries on. Logs go to stderr: stdout is the
 //! protocol.
 
+pub mod args;
 pub mod params;
 pub mod resources;
 pub mod results;

@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::args::Parameters;
 use aimds_agents::analyzer::session::{self, Current, Turn};
 use aimds_agents::policy;
 use aimds_agents::researcher::mutate::{Mutation, mutate};
@@ -18,7 +19,7 @@ use aimds_memory::{MemoryError, Owner, SearchFilter};
 use aimds_runtime::ltl::{EventAtoms, SessionMonitor, SessionState, TemporalPolicy, compile_policies};
 use aimds_runtime::{Action, Category, Feedback, FeedbackLabel, FeedbackReport, ScanRequest, Source, Verdict};
 use rmcp::handler::server::tool::IntoCallToolResult;
-use rmcp::handler::server::wrapper::{Json, Parameters};
+use rmcp::handler::server::wrapper::Json;
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock, ErrorCode};
 use rmcp::{ErrorData, tool, tool_router};
 use serde_json::{Value, json};
