@@ -7,7 +7,7 @@
 //!
 //! Criterion reports means; the issue asks for p50 and p99, so each group also times a fixed number of calls
 //! itself and prints their percentiles. Run: `cargo bench --bench mcp` (it needs the release binary, which
-//! cargo builds for benches).
+//! cargo builds for benches); `AIMDS_BENCH_CONFIG=swarm-configs/agent-guard.yaml` serves another config.
 
 use std::hint::black_box;
 use std::io::Write;
@@ -62,9 +62,11 @@ fn bench_mcp(c: &mut Criterion) {
         let mut cmd = tokio::process::Command::new(BIN);
         cmd.env_remove("AIMDS_LOG")
             .arg("--db")
-            .arg(dir.path().join("memory.db"))
-            .arg("mcp")
-            .stderr(Stdio::null());
+            .arg(dir.path().join("memory.db"));
+        if let Some(config) = std::env::var_os("AIMDS_BENCH_CONFIG") {
+            cmd.arg("--config").arg(config);
+        }
+        cmd.arg("mcp").stderr(Stdio::null());
         ().serve(TokioChildProcess::new(cmd).expect("spawn aimds mcp"))
             .await
             .expect("MCP handshake")
