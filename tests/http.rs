@@ -129,6 +129,7 @@ impl Drop for Server {
 }
 
 fn client() -> reqwest::Client {
+    aimds::agents::tls::install_crypto_provider();
     reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(30))

@@ -517,6 +517,7 @@ async fn every_tool_over_streamable_http() {
     .await
     .unwrap();
     assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"), "{url}");
+    aimds::agents::tls::install_crypto_provider();
     let client = ().serve(StreamableHttpClientTransport::from_uri(url.clone())).await.unwrap();
     exercise(&client).await;
     client.cancel().await.unwrap();

@@ -18,6 +18,7 @@ pub mod logger;
 pub mod policy;
 pub mod researcher;
 pub mod responder;
+pub mod tls;
 pub mod validator;
 
 pub use coordinator::{Swarm, SwarmBuilder, SwarmError, SwarmStatus};

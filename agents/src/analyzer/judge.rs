@@ -146,6 +146,7 @@ impl Judge {
             );
         }
         let deadline = Duration::from_millis(cfg.deadline_ms);
+        crate::tls::install_crypto_provider();
         let client = reqwest::Client::builder()
             .timeout(deadline)
             .connect_timeout(deadline)
