@@ -25,8 +25,9 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use crate::analyzer::AnalyzerAgent;
+use crate::detector::learned::LearnedSignatures;
 use crate::detector::{Detector, DetectorError};
-use crate::fast_path::DetectorAgent;
+use crate::fast_path::{DetectorAgent, learned_rules};
 use crate::logger::LoggerAgent;
 use crate::policy;
 use crate::researcher::ResearcherAgent;
@@ -39,6 +40,8 @@ pub enum SwarmError {
     Detector(#[from] DetectorError),
     #[error("metrics: {0}")]
     Metrics(String),
+    #[error("memory: {0}")]
+    Memory(String),
     #[error("roles {roles} need a memory, but none was opened")]
     NoMemory { roles: String },
     #[error("the verdict could not be audited, so it is not answered: {0}")]
@@ -106,6 +109,13 @@ impl SwarmBuilder {
             Some(d) => d,
             None => Arc::new(Detector::new(&config)?),
         };
+        // Signatures learned earlier (in this or another process) are live from the first scan.
+        let learned = Arc::new(LearnedSignatures::default());
+        if let Some(m) = &memory {
+            learned
+                .reload(|| learned_rules(m))
+                .map_err(|e| SwarmError::Memory(e.to_string()))?;
+        }
         let metrics = Arc::new(Metrics::new().map_err(|e| SwarmError::Metrics(e.to_string()))?);
         let ctx = SwarmContext::new(config, memory, metrics);
         let pool = |role: Role, builtin: AgentFactory, overrides: &mut BTreeMap<Role, AgentFactory>| {
@@ -143,14 +153,14 @@ impl SwarmBuilder {
             Arc::new(|| Arc::new(LoggerAgent) as Arc<dyn Agent>),
             &mut overrides,
         );
-        let d = detector.clone();
+        let (d, l) = (detector.clone(), learned.clone());
         let researcher = pool(
             Role::Researcher,
-            Arc::new(move || Arc::new(ResearcherAgent::new(d.clone())) as Arc<dyn Agent>),
+            Arc::new(move || Arc::new(ResearcherAgent::new(d.clone(), l.clone())) as Arc<dyn Agent>),
             &mut overrides,
         );
         Ok(Swarm {
-            detector: DetectorAgent::new(detector),
+            detector: DetectorAgent::new(detector, learned),
             responder: ResponderAgent,
             analyzer,
             validator,

@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 
-use aimds_memory::{Memory, Owner, SearchFilter};
+use aimds_memory::{Memory, MemoryError, Owner, PatternStatus, SearchFilter};
 use aimds_runtime::{Agent, AgentError, Category, Finding, Opinion, Outcome, Role, Severity, Span, SwarmContext, Task};
 use async_trait::async_trait;
 
+use crate::detector::learned::{LearnedRule, LearnedRules, LearnedSignatures};
 use crate::detector::{Detection, Detector, DetectorError, truncate};
 
 /// Longest stretch of text embedded as one query: learned attacks are short, so a long document is searched
@@ -27,26 +28,41 @@ pub struct FastVerdict {
 #[derive(Debug)]
 pub struct DetectorAgent {
     detector: Arc<Detector>,
+    learned: Arc<LearnedSignatures>,
+}
+
+/// The active learned signatures stored in `memory`, compiled.
+pub fn learned_rules(memory: &Memory) -> Result<LearnedRules, MemoryError> {
+    let rules = memory
+        .signatures(Some(PatternStatus::Active))?
+        .into_iter()
+        .map(|p| LearnedRule {
+            id: p.id,
+            category: p.category.parse().unwrap_or(Category::PromptInjection),
+            literal: p.text,
+        })
+        .collect();
+    Ok(LearnedRules::new(rules))
 }
 
 impl DetectorAgent {
-    pub fn new(detector: Arc<Detector>) -> Self {
-        DetectorAgent { detector }
+    pub fn new(detector: Arc<Detector>, learned: Arc<LearnedSignatures>) -> Self {
+        DetectorAgent { detector, learned }
     }
 
     pub fn detector(&self) -> &Detector {
         &self.detector
     }
 
-    /// Detect, then consult memory: a learned attack similar to the text adds a finding; an allowlist entry is
-    /// reported (the responder decides what it excuses).
+    /// Detect (with the learned signatures), then consult memory: a learned attack similar to the text adds a
+    /// finding; an allowlist entry is reported (the responder decides what it excuses).
     pub fn scan(
         &self,
         text: &str,
         memory: Option<&Memory>,
         match_threshold: f32,
     ) -> Result<FastVerdict, DetectorError> {
-        let mut detection = self.detector.detect(text)?;
+        let mut detection = self.detector.detect_with(text, Some(&self.learned.load()))?;
         let mut allowlisted = None;
         if let Some(mem) = memory {
             if mem.vector_count() > 0

@@ -70,7 +70,7 @@ pub use error::{MemoryError, Result};
 pub use events::{Event, EventReceipt, NewEvent};
 pub use export::{ExportRecord, ExportReport, ImportReport};
 pub use kv::KvEntry;
-pub use patterns::{NewPattern, Pattern, PatternAdded, PatternStatus};
+pub use patterns::{NewPattern, NewSignature, Pattern, PatternAdded, PatternKind, PatternStatus};
 pub use store::{Durability, IN_MEMORY, Limits, Memory, MemoryOptions, Stats, default_db_path};
 pub use vector::{IndexParams, Owner, OwnerKind, SearchFilter, SearchHit};
 

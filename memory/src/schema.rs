@@ -111,6 +111,12 @@ CREATE INDEX edges_by_to ON edges (to_node);
     r#"
 CREATE INDEX events_by_kind ON events (kind, id);
 "#,
+    // 3: learned signatures (phrases derived from confirmed attacks, matched literally by the detector) live
+    // beside the learned texts; a signature has no vector.
+    r#"
+ALTER TABLE patterns ADD COLUMN kind TEXT NOT NULL DEFAULT 'text' CHECK (kind IN ('text', 'signature'));
+CREATE INDEX patterns_by_kind ON patterns (kind, status);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -116,6 +116,21 @@ pub struct FeedbackReport {
     /// The audit record of the decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_id: Option<i64>,
+    /// For an attack the rules missed: the signature derived from it and what the gate made of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<SignatureReport>,
+}
+
+/// A phrase derived from a reported attack, matched literally by the detector once it is active.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignatureReport {
+    /// The pattern id (kind `signature`).
+    pub id: i64,
+    /// The phrase, in normalised form.
+    pub literal: String,
+    /// `active` or `refused`.
+    pub status: String,
+    pub reason: String,
 }
 
 /// The work an agent can be given.

@@ -17,7 +17,9 @@ pub mod metrics;
 pub mod supervisor;
 pub mod types;
 
-pub use agent::{Agent, AgentError, Feedback, FeedbackLabel, FeedbackReport, Opinion, Outcome, Role, ScanTask, Task};
+pub use agent::{
+    Agent, AgentError, Feedback, FeedbackLabel, FeedbackReport, Opinion, Outcome, Role, ScanTask, SignatureReport, Task,
+};
 pub use config::{ConfigError, RoleConfig, SourcePolicy, SwarmConfig};
 pub use context::{Clock, SwarmContext, SystemClock};
 pub use metrics::Metrics;

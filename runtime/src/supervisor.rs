@@ -349,6 +349,7 @@ mod tests {
                 t if t.starts_with("sleep") => {
                     tokio::time::sleep(Duration::from_millis(150)).await;
                     Ok(Outcome::Learned(FeedbackReport {
+                        signature: None,
                         label: fb.label,
                         status: "ok".into(),
                         id: None,
@@ -362,6 +363,7 @@ mod tests {
                     unreachable!()
                 }
                 _ => Ok(Outcome::Learned(FeedbackReport {
+                    signature: None,
                     label: fb.label,
                     status: "ok".into(),
                     id: None,

@@ -15,6 +15,7 @@
 
 pub mod classifier;
 pub mod decode;
+pub mod learned;
 pub mod normalize;
 pub mod risk;
 pub mod rules;
@@ -28,6 +29,7 @@ use aimds_runtime::{Category, Finding, Severity, Span, SwarmConfig};
 
 use self::classifier::Model;
 use self::decode::DecodeLimits;
+use self::learned::{LearnedHit, LearnedRules};
 use self::normalize::{HiddenKind, Normalized};
 use self::rules::{RuleHit, RuleSet};
 pub use self::skills::SkillSummary;
@@ -139,6 +141,12 @@ impl Detector {
 
     /// Scan one text.
     pub fn detect(&self, text: &str) -> Result<Detection, DetectorError> {
+        self.detect_with(text, None)
+    }
+
+    /// Scan one text with the signatures the swarm learned at run time as well as the skills' rules.
+    pub fn detect_with(&self, text: &str, learned: Option<&LearnedRules>) -> Result<Detection, DetectorError> {
+        let learned = learned.filter(|l| !l.is_empty());
         if text.len() > self.config.max_input_bytes {
             return Err(DetectorError::TooLarge {
                 len: text.len(),
@@ -149,6 +157,9 @@ impl Detector {
         let mut hits = Vec::new();
         let norm = Normalized::new(text);
         let classifier = self.scan_layer(text, &norm, None, &mut hits, &mut findings);
+        if let Some(l) = learned {
+            learned_findings(l, text, &norm, None, &mut findings);
+        }
 
         self.hidden_text(&norm, &mut hits, &mut findings);
 
@@ -161,6 +172,15 @@ impl Detector {
         for decoded in decode::decode_layers(text, &limits) {
             let scheme = format!("{:?}", decoded.scheme).to_lowercase();
             self.payload_findings(&decoded.text, decoded.span, &scheme, &mut hits, &mut findings);
+            if let Some(l) = learned {
+                // A learned phrase inside an encoding is the same attack, hidden: attribute it to the encoded span.
+                let inner = Normalized::new(&decoded.text);
+                let before = findings.len();
+                learned_findings(l, &decoded.text, &inner, Some(decoded.span), &mut findings);
+                for f in &mut findings[before..] {
+                    f.rule_id = format!("{scheme}:{}", f.rule_id);
+                }
+            }
         }
 
         let p_classifier = classifier.map(|c| c.0);
@@ -324,6 +344,33 @@ impl Detector {
                 evidence: format!("{scheme}-encoded instructions: {}", truncate(payload, EVIDENCE_BYTES)),
             });
         }
+    }
+}
+
+/// Findings for the learned signatures that occur in one layer of text (`at`: the original span a decoded layer
+/// is attributed to).
+fn learned_findings(learned: &LearnedRules, text: &str, norm: &Normalized, at: Option<Span>, out: &mut Vec<Finding>) {
+    let mut hits: Vec<LearnedHit> = Vec::new();
+    learned.find(&norm.text, &mut hits);
+    for h in hits {
+        let Some(rule) = learned.rules().get(h.rule) else {
+            continue;
+        };
+        let local = norm.to_original(h.start, h.end);
+        let span = at.unwrap_or(local);
+        let rule_id = rule.rule_id();
+        if out.iter().any(|f| f.rule_id == rule_id && f.span == span) {
+            continue;
+        }
+        out.push(Finding {
+            category: rule.category,
+            rule_id,
+            span,
+            // Confirmed by a person and replayed against benign text by the learning gate: a strong rule.
+            severity: Severity::High,
+            confidence: 0.9,
+            evidence: format!("learned signature {:?}: {}", rule.literal, excerpt(text, local)),
+        });
     }
 }
 

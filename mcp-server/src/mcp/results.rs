@@ -289,6 +289,21 @@ pub struct FeedbackResult {
     pub conflicts: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_id: Option<i64>,
+    /// For an attack the rules missed: the phrase derived from it, matched literally from then on once active.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<SignatureResult>,
+}
+
+/// A signature derived from a reported attack.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SignatureResult {
+    /// Its pattern id (kind `signature`).
+    pub id: i64,
+    /// The phrase, in normalised form (lower case, folded).
+    pub literal: String,
+    /// `active` or `refused` (a benign reference text holds every candidate phrase).
+    pub status: String,
+    pub reason: String,
 }
 
 /// Audit records, oldest first.

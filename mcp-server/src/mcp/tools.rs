@@ -162,6 +162,12 @@ fn feedback_result(r: FeedbackReport) -> FeedbackResult {
         reason: r.reason,
         conflicts: r.conflicts,
         audit_id: r.audit_id,
+        signature: r.signature.map(|s| SignatureResult {
+            id: s.id,
+            literal: s.literal,
+            status: s.status,
+            reason: s.reason,
+        }),
     }
 }
 
@@ -865,7 +871,8 @@ impl AimdsMcp {
         description = "Teach the swarm an attack pattern. It enters memory as a candidate; the learning gate \
                        replays it against benign reference text and promotes it to active only if it flags none \
                        (status active), else refuses it (status refused, with the conflicts). Active patterns \
-                       catch near-duplicates from then on.",
+                       catch near-duplicates from then on. When the rules missed the attack, a signature (its core \
+                       phrase) is derived and, if no benign reference text holds it, matched literally from then on.",
         annotations(read_only_hint = false, destructive_hint = false, open_world_hint = false)
     )]
     async fn learn_pattern(
