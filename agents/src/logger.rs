@@ -2,7 +2,7 @@
 //! trace (which the analyzer re-reads for multi-turn attacks). Durability follows the memory's configuration:
 //! with `sync` the coordinator waits for this agent, so a verdict is answered only after its record committed.
 
-use aimds_memory::NewEvent;
+use aimds_memory::{MemoryError, NewEvent};
 use aimds_runtime::{Agent, AgentError, Category, Outcome, Role, ScanTask, SwarmContext, Task};
 use async_trait::async_trait;
 use serde_json::{Value, json};
@@ -109,26 +109,62 @@ impl Agent for LoggerAgent {
             return Err(AgentError::failed(Role::Logger, "no memory to log to"));
         };
         let turn_bytes = ctx.config.analyzer.turn_bytes;
-        // SQLite calls block: keep them off the runtime's worker threads.
-        tokio::task::spawn_blocking(move || {
-            let receipt = memory
-                .audit_append(&audit_record(&t))
-                .map_err(|e| AgentError::failed(Role::Logger, format!("audit append failed: {e}")))?;
-            let event_seq = match t.request.session_id.as_deref() {
-                Some(session) => Some(
-                    memory
-                        .append_event(session_event(&t, session, turn_bytes))
-                        .map_err(|e| AgentError::failed(Role::Logger, format!("session event failed: {e}")))?
-                        .seq,
-                ),
-                None => None,
-            };
-            Ok(Outcome::Recorded {
-                audit_id: Some(receipt.id),
-                event_seq,
-            })
+        let fail = |what: &str, e: &dyn std::fmt::Display| AgentError::failed(Role::Logger, format!("{what}: {e}"));
+        // Queue the writes and await their receipts: no runtime thread waits on a commit, and records of
+        // concurrent verdicts (one per logger instance) share one commit and fsync.
+        let record = audit_record(&t);
+        let event = t
+            .request
+            .session_id
+            .as_deref()
+            .map(|session| session_event(&t, session, turn_bytes));
+        let (audit_tx, audit_rx) = tokio::sync::oneshot::channel();
+        let queued = memory.audit_append_then(&record, move |r| {
+            let _ = audit_tx.send(r);
+        });
+        let audit_rx = match queued {
+            Ok(()) => Some(audit_rx),
+            // The writer's queue is full: wait for room on a blocking thread rather than on this one.
+            Err(MemoryError::Busy) => None,
+            Err(e) => return Err(fail("audit append failed", &e)),
+        };
+        let receipt = match audit_rx {
+            Some(rx) => rx
+                .await
+                .map_err(|_| fail("audit append failed", &MemoryError::WriterGone))?
+                .map_err(|e| fail("audit append failed", &e))?,
+            None => {
+                let m = memory.clone();
+                tokio::task::spawn_blocking(move || m.audit_append(&record))
+                    .await
+                    .map_err(|e| fail("audit task failed", &e))?
+                    .map_err(|e| fail("audit append failed", &e))?
+            }
+        };
+        let event_seq = match event {
+            None => None,
+            Some(event) => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                let receipt = match memory.append_event_then(event.clone(), move |r| {
+                    let _ = tx.send(r);
+                }) {
+                    Ok(()) => rx
+                        .await
+                        .map_err(|_| fail("session event failed", &MemoryError::WriterGone))?,
+                    Err(MemoryError::Busy) => {
+                        let m = memory.clone();
+                        tokio::task::spawn_blocking(move || m.append_event(event))
+                            .await
+                            .map_err(|e| fail("session event task failed", &e))?
+                    }
+                    Err(e) => Err(e),
+                };
+                Some(receipt.map_err(|e| fail("session event failed", &e))?.seq)
+            }
+        };
+        Ok(Outcome::Recorded {
+            audit_id: Some(receipt.id),
+            event_seq,
         })
-        .await
-        .map_err(|e| AgentError::failed(Role::Logger, format!("audit task failed: {e}")))?
     }
 }

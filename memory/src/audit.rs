@@ -129,6 +129,20 @@ impl Memory {
         self.write(self.append_wait(), move |conn, _| append(conn, &json))
     }
 
+    /// [`Memory::audit_append`] without blocking: returns once the record is queued, and `done` gets the receipt
+    /// (after the commit in `sync` durability) on the writer thread. Errors at once on a bad verdict, a full queue
+    /// ([`MemoryError::Busy`]) or a stopped writer; then `done` is never called.
+    pub fn audit_append_then(
+        &self,
+        verdict: &Value,
+        done: impl FnOnce(Result<AuditReceipt>) + Send + 'static,
+    ) -> Result<()> {
+        let json = canonical_json(verdict)?;
+        self.limits()
+            .check("verdict", json.len(), self.limits().max_verdict_bytes)?;
+        self.write_then(self.append_wait(), move |conn, _| append(conn, &json), done)
+    }
+
     /// Walks the whole chain and reports the first broken link.
     pub fn audit_verify(&self) -> Result<AuditReport> {
         self.read(verify)

@@ -64,6 +64,9 @@ pub enum MemoryError {
     #[error("the memory writer thread has stopped")]
     WriterGone,
 
+    #[error("the memory writer's queue is full; try again")]
+    Busy,
+
     #[error("vector index: {0}")]
     Index(String),
 }

@@ -41,6 +41,27 @@ pub struct EventReceipt {
 impl Memory {
     /// Appends an event to its session's trace, following the configured durability.
     pub fn append_event(&self, event: NewEvent) -> Result<EventReceipt> {
+        let (event, verdict) = self.check_event(event)?;
+        self.write(self.append_wait(), move |conn, _| insert_event(conn, &event, verdict))
+    }
+
+    /// [`Memory::append_event`] without blocking: returns once the event is queued, and `done` gets the receipt
+    /// (after the commit in `sync` durability) on the writer thread. Errors at once on a bad event, a full queue
+    /// ([`MemoryError::Busy`](crate::MemoryError::Busy)) or a stopped writer; then `done` is never called.
+    pub fn append_event_then(
+        &self,
+        event: NewEvent,
+        done: impl FnOnce(Result<EventReceipt>) + Send + 'static,
+    ) -> Result<()> {
+        let (event, verdict) = self.check_event(event)?;
+        self.write_then(
+            self.append_wait(),
+            move |conn, _| insert_event(conn, &event, verdict),
+            done,
+        )
+    }
+
+    fn check_event(&self, event: NewEvent) -> Result<(NewEvent, Option<String>)> {
         check_label("session", &event.session)?;
         check_label("source", &event.source)?;
         check_label("kind", &event.kind)?;
@@ -50,28 +71,7 @@ impl Memory {
         if let Some(v) = &verdict {
             limits.check("event verdict", v.len(), limits.max_verdict_bytes)?;
         }
-        self.write(self.append_wait(), move |conn, _| {
-            let seq: i64 = conn
-                .prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM events WHERE session = ?1")?
-                .query_row([&event.session], |r| r.get(0))?;
-            conn.prepare_cached(
-                "INSERT INTO events (session, seq, source, kind, summary, verdict, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                event.session,
-                seq,
-                event.source,
-                event.kind,
-                event.summary,
-                verdict,
-                now_ms()
-            ])?;
-            Ok(EventReceipt {
-                id: conn.last_insert_rowid(),
-                seq,
-            })
-        })
+        Ok((event, verdict))
     }
 
     /// A session's events with `seq > after_seq`, in order, at most `limit` (≤ 10 000).
@@ -156,6 +156,29 @@ fn collect(rows: impl Iterator<Item = rusqlite::Result<Row>>) -> Result<Vec<Even
         });
     }
     Ok(out)
+}
+
+fn insert_event(conn: &rusqlite::Connection, event: &NewEvent, verdict: Option<String>) -> Result<EventReceipt> {
+    let seq: i64 = conn
+        .prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM events WHERE session = ?1")?
+        .query_row([&event.session], |r| r.get(0))?;
+    conn.prepare_cached(
+        "INSERT INTO events (session, seq, source, kind, summary, verdict, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        event.session,
+        seq,
+        event.source,
+        event.kind,
+        event.summary,
+        verdict,
+        now_ms()
+    ])?;
+    Ok(EventReceipt {
+        id: conn.last_insert_rowid(),
+        seq,
+    })
 }
 
 #[cfg(test)]

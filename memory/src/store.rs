@@ -284,6 +284,24 @@ impl Memory {
         rx.recv().map_err(|_| MemoryError::WriterGone)?
     }
 
+    /// Like [`Memory::write`], but returns at once: `done` gets the result on the writer thread (for async callers,
+    /// which must not block a runtime thread on the commit). Fails at once with [`MemoryError::Busy`] when the
+    /// writer's queue is full, and with [`MemoryError::WriterGone`] when it stopped.
+    pub(crate) fn write_then<T: Send + 'static>(
+        &self,
+        wait: Wait,
+        f: impl FnOnce(&Connection, &mut Vec<IndexOp>) -> Result<T> + Send + 'static,
+        done: impl FnOnce(Result<T>) + Send + 'static,
+    ) -> Result<()> {
+        self.inner
+            .jobs
+            .try_send(writer::job_then(wait, done, f))
+            .map_err(|e| match e {
+                std::sync::mpsc::TrySendError::Full(_) => MemoryError::Busy,
+                std::sync::mpsc::TrySendError::Disconnected(_) => MemoryError::WriterGone,
+            })
+    }
+
     /// How appends wait, by the configured durability.
     pub(crate) fn append_wait(&self) -> Wait {
         match self.inner.options.durability {

@@ -10,8 +10,8 @@
 //! `Wait::Applied` jobs (the `batched` durability for audit and events) are answered as soon as they ran, before
 //! their commit; a crash may cost that bounded window, never the chain's integrity, since a transaction commits
 //! whole or not at all. Changes to the vector index are applied only after their commit succeeded.
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
@@ -53,20 +53,45 @@ pub(crate) fn job<T: Send + 'static>(
     tx: SyncSender<Result<T>>,
     f: impl FnOnce(&Connection, &mut Vec<IndexOp>) -> Result<T> + Send + 'static,
 ) -> Msg {
-    let fail_tx = tx.clone();
+    job_then(
+        wait,
+        move |r| {
+            let _ = tx.send(r);
+        },
+        f,
+    )
+}
+
+/// Builds a job that hands its result (or the commit's failure) to `done`, on the writer thread. `done` is called
+/// at most once; it is dropped uncalled only when the job panicked.
+pub(crate) fn job_then<T: Send + 'static>(
+    wait: Wait,
+    done: impl FnOnce(Result<T>) + Send + 'static,
+    f: impl FnOnce(&Connection, &mut Vec<IndexOp>) -> Result<T> + Send + 'static,
+) -> Msg {
+    // Exactly one of `fail` and `run` is ever called; they share the answer.
+    let slot = Arc::new(Mutex::new(Some(done)));
+    let fail_slot = slot.clone();
     let fail = Box::new(move |e: MemoryError| {
-        let _ = fail_tx.send(Err(e));
+        if let Some(done) = take(&fail_slot) {
+            done(Err(e));
+        }
     });
-    let run: JobFn = Box::new(move |conn, ops| match f(conn, ops) {
-        Ok(value) => Some(Box::new(move |committed: Result<()>| {
-            let _ = tx.send(committed.map(|()| value));
-        })),
-        Err(e) => {
-            let _ = tx.send(Err(e));
-            None
+    let run: JobFn = Box::new(move |conn, ops| {
+        let done = take(&slot)?;
+        match f(conn, ops) {
+            Ok(value) => Some(Box::new(move |committed: Result<()>| done(committed.map(|()| value)))),
+            Err(e) => {
+                done(Err(e));
+                None
+            }
         }
     });
     Msg::Job(Job { wait, run, fail })
+}
+
+fn take<F>(slot: &Mutex<Option<F>>) -> Option<F> {
+    slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
 }
 
 pub(crate) struct WriterConfig {

@@ -125,7 +125,13 @@ impl RoleConfig {
         };
         RoleConfig {
             enabled: true,
-            instances: if role == Role::Analyzer { 2 } else { 1 },
+            instances: match role {
+                Role::Analyzer => 2,
+                // A logger instance waits for its record's commit without holding a thread; records of as many
+                // concurrent verdicts as there are instances share one commit (and one fsync under `sync`).
+                Role::Logger => 32,
+                _ => 1,
+            },
             deadline_ms,
             mailbox: default_mailbox(),
             aggregate: Aggregate::Max,
