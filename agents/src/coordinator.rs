@@ -334,8 +334,14 @@ impl Swarm {
             deadline_ms = deadline_ms.max(judge.deadline_ms + 100);
         }
         let deadline = Duration::from_millis(deadline_ms);
-        pool.call(Task::Review(task.clone()), priority_of(&task.verdict), deadline)
-            .await
+        let rc = self.ctx.config.role(pool.role());
+        let priority = priority_of(&task.verdict);
+        if rc.fanout <= 1 {
+            return pool.call(Task::Review(task.clone()), priority, deadline).await;
+        }
+        // An ensemble: the same review by `fanout` instances at once, their opinions combined.
+        let calls = (0..rc.fanout).map(|_| pool.call(Task::Review(task.clone()), priority, deadline));
+        combine_opinions(futures::future::join_all(calls).await, rc.aggregate)
     }
 
     /// Folds one stage's answer into the scan: findings add up, risk and action only go up.
@@ -461,6 +467,65 @@ impl Swarm {
             tracing::error!(error = %e, "flushing memory at shutdown failed");
         }
     }
+}
+
+/// Combines the opinions of a fanned-out stage into one. Findings are pooled (each rule and span once); the
+/// strongest required action stands, with its reason; risk is the highest (`max`) or the mean (`weighted`) of the
+/// instances that gave one. Instances that failed are named in the notes; only when all failed does the stage fail.
+fn combine_opinions(results: Vec<Result<Outcome, AgentError>>, aggregate: Aggregate) -> Result<Outcome, AgentError> {
+    let mut combined = Opinion::default();
+    let mut risks = Vec::new();
+    let mut first_error = None;
+    let mut failed = 0usize;
+    let total = results.len();
+    for r in results {
+        let op = match r {
+            Ok(Outcome::Opinion(op)) => op,
+            Ok(other) => {
+                failed += 1;
+                combined.notes.push(format!("unexpected answer {other:?}"));
+                continue;
+            }
+            Err(e) => {
+                failed += 1;
+                combined.notes.push(e.to_string());
+                first_error.get_or_insert(e);
+                continue;
+            }
+        };
+        risks.extend(op.risk);
+        for f in op.findings {
+            if !combined
+                .findings
+                .iter()
+                .any(|g| g.rule_id == f.rule_id && g.span == f.span)
+            {
+                combined.findings.push(f);
+            }
+        }
+        if let Some(a) = op.action
+            && combined.action.is_none_or(|b| a.rank() > b.rank())
+        {
+            combined.action = Some(a);
+            combined.reason = op.reason;
+        }
+        combined.sanitized = combined.sanitized.or(op.sanitized);
+        combined.notes.extend(op.notes);
+    }
+    if failed == total {
+        return Err(first_error.unwrap_or_else(|| AgentError::failed(Role::Analyzer, "no instance answered")));
+    }
+    if failed > 0 {
+        combined
+            .notes
+            .push(format!("{failed} of {total} fanned-out reviews failed"));
+    }
+    combined.risk = match aggregate {
+        _ if risks.is_empty() => None,
+        Aggregate::Max => risks.iter().copied().reduce(f32::max),
+        Aggregate::Weighted => Some(risks.iter().sum::<f32>() / risks.len() as f32),
+    };
+    Ok(Outcome::Opinion(combined))
 }
 
 fn stage(name: &str, since: Instant, metrics: &Metrics) -> StageTiming {

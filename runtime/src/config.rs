@@ -81,8 +81,15 @@ pub struct RoleConfig {
     /// Tasks that may wait in the mailbox; a full mailbox makes callers wait (backpressure).
     #[serde(default = "default_mailbox")]
     pub mailbox: usize,
-    /// How opinions of this stage combine with the verdict so far: `max` keeps the highest risk, `weighted`
-    /// averages by `weight`.
+    /// How many instances review each request (analyzer only; 1..=instances). With more than one, the request
+    /// goes to that many instances at once and their opinions combine by `aggregate` before they meet the
+    /// verdict: an ensemble, e.g. several calls to a sampling LLM judge. Stateful roles (validator: one temporal
+    /// monitor step per event; logger, researcher: writes) always use one.
+    #[serde(default = "one")]
+    pub fanout: usize,
+    /// How opinions combine — the fanned-out instances' with each other, and the stage's with the verdict so
+    /// far: `max` keeps the highest risk, `weighted` averages the instances and then weighs the stage by
+    /// `weight` against the verdict (never below the detector's floor).
     #[serde(default)]
     pub aggregate: Aggregate,
     /// Weight of this stage's risk under `weighted` aggregation.
@@ -134,6 +141,7 @@ impl RoleConfig {
             },
             deadline_ms,
             mailbox: default_mailbox(),
+            fanout: 1,
             aggregate: Aggregate::Max,
             weight: 1.0,
         }
@@ -479,6 +487,24 @@ impl SwarmConfig {
                     format!("roles.{role}.instances = {} must be between 1 and 64", r.instances),
                 );
             }
+            if r.fanout != 1 && *role != Role::Analyzer {
+                return bad(
+                    at("fanout"),
+                    format!(
+                        "roles.{role}.fanout = {}: only the analyzer fans out (the {role} keeps state or writes, once per request)",
+                        r.fanout
+                    ),
+                );
+            }
+            if !(1..=r.instances).contains(&r.fanout) {
+                return bad(
+                    at("fanout"),
+                    format!(
+                        "roles.{role}.fanout = {} must be between 1 and its instances ({})",
+                        r.fanout, r.instances
+                    ),
+                );
+            }
             if !(1..=600_000).contains(&r.deadline_ms) {
                 return bad(
                     at("deadline_ms"),
@@ -658,5 +684,25 @@ mod tests {
             cfg.policy_for(Source::ToolOutput),
             SourcePolicy::default_for(Source::ToolOutput)
         );
+    }
+
+    #[test]
+    fn fanout_is_for_the_analyzer_and_within_its_instances() {
+        let ok = SwarmConfig::from_yaml(
+            "roles:\n  analyzer: { instances: 3, fanout: 3, aggregate: weighted }\n",
+            "f.yaml",
+        )
+        .unwrap();
+        assert_eq!(ok.role(Role::Analyzer).fanout, 3);
+        assert_eq!(SwarmConfig::default().role(Role::Analyzer).fanout, 1);
+        let err = SwarmConfig::from_yaml("roles:\n  analyzer: { instances: 2, fanout: 3 }\n", "f.yaml").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("fanout = 3 must be between 1 and its instances (2)"),
+            "{err}"
+        );
+        let err = SwarmConfig::from_yaml("roles:\n  validator: { instances: 2, fanout: 2 }\n", "f.yaml").unwrap_err();
+        assert!(err.to_string().contains("only the analyzer fans out"), "{err}");
+        assert!(err.to_string().contains("f.yaml"), "{err}");
     }
 }
