@@ -377,6 +377,8 @@ impl Model {
         self.dim_bits
     }
 
+    /// The weight of feature hash `h` as a float (training and the tests' reference scorer).
+    #[cfg_attr(not(test), allow(dead_code))]
     #[inline]
     fn weight(&self, h: u64) -> f32 {
         let idx = (h >> (64 - u32::from(self.dim_bits))) as usize;
@@ -389,14 +391,34 @@ impl Model {
             .map_or(0.0, |&w| f32::from_bits(f32::from(w).to_bits() ^ flip))
     }
 
+    /// [`Model::weight`] as the exact integer it is (the quantised weight, signed by the hash's low bit). Scoring
+    /// sums these in integers: exact and order-free, where an `f32` sum loses bits past 2^24 on long texts, and
+    /// cheaper per feature. Equal to the `f32` sum wherever that one was exact.
+    #[inline(always)]
+    fn weight_int(&self, h: u64) -> i32 {
+        let idx = (h >> (64 - u32::from(self.dim_bits))) as usize;
+        let neg = -((h & 1) as i32);
+        self.weights.get(idx).map_or(0, |&w| (i32::from(w) ^ neg) - neg)
+    }
+
+    /// The logit of a sum of integer weights over `n` features.
+    #[inline]
+    fn logit(&self, sum: i64, n: u32) -> f32 {
+        if n == 0 {
+            self.bias
+        } else {
+            self.bias + sum as f32 * self.scale / (n as f32).sqrt()
+        }
+    }
+
     /// Probability for a whole text scored as one window.
     pub fn probability(&self, text: &str) -> f32 {
         // The weights are summed in feature order, as training saw them (f32 addition is not
         // associative; `shipped_model_features_and_scores_are_pinned` holds this to the bit).
-        let mut sum = 0.0f32;
+        let mut sum = 0i64;
         let mut n = 0u32;
         let mut add = |h: u64| {
-            sum += self.weight(h);
+            sum += i64::from(self.weight_int(h));
             n += 1;
         };
         if text.is_ascii() {
@@ -409,10 +431,7 @@ impl Model {
         } else {
             for_each_feature(text, |_, h| add(h));
         }
-        if n == 0 {
-            return sigmoid(self.bias);
-        }
-        sigmoid(self.bias + sum * self.scale / (n as f32).sqrt())
+        sigmoid(self.logit(sum, n))
     }
 
     /// Score every window of `text` and return the strongest.
@@ -442,7 +461,7 @@ impl Model {
                 .ok()
                 .and_then(|k| prefix.get(k))
                 .copied()
-                .unwrap_or((0.0, 0))
+                .unwrap_or((0, 0))
         };
         let mut best = WindowScore {
             probability: 0.0,
@@ -452,12 +471,7 @@ impl Model {
         let mut best_logit = f32::NEG_INFINITY;
         for (s, e) in windows(len) {
             let ((sum_s, n_s), (sum_e, n_e)) = (at(s), at(e));
-            let n = n_e - n_s;
-            let logit = if n == 0 {
-                self.bias
-            } else {
-                self.bias + (sum_e - sum_s) * self.scale / (n as f32).sqrt()
-            };
+            let logit = self.logit(sum_e - sum_s, n_e - n_s);
             if logit > best_logit {
                 best_logit = logit;
                 best = WindowScore {
@@ -471,18 +485,16 @@ impl Model {
         best
     }
 
-    /// The prefix sums (weight, feature count) of the per-position contributions of `text` at
-    /// each of the sorted positions `bounds`: position `p`'s contribution is its features in
-    /// feature order (char n-grams, then the word n-grams of a word starting there), added to the
-    /// running sum after those of the positions before it. One pass over the chars, no per-byte
-    /// buffers; the order of the additions, and so every bit, is that of the per-byte buffers
-    /// summed position by position (the tests compare with that).
-    fn unicode_prefix_sums(&self, text: &str, bounds: &[usize]) -> Vec<(f32, u32)> {
+    /// The prefix sums (integer weight, feature count) of the per-position contributions of
+    /// `text` at each of the sorted positions `bounds`: position `p`'s contribution is its features
+    /// (char n-grams, then the word n-grams of a word starting there). One pass over the chars,
+    /// no per-byte buffers; the tests compare with per-byte buffers summed position by position.
+    fn unicode_prefix_sums(&self, text: &str, bounds: &[usize]) -> Vec<(i64, u32)> {
         let bytes = text.as_bytes();
         let chars: Vec<(usize, char)> = text.char_indices().collect();
         let start = |j: usize| chars.get(j).map_or(bytes.len(), |c| c.0);
         let max = CHAR_NGRAMS[CHAR_NGRAMS.len() - 1];
-        let (mut sum, mut n) = (0.0f32, 0u32);
+        let (mut sum, mut n) = (0i64, 0u32);
         let mut out = Vec::with_capacity(bounds.len());
         let mut next = bounds.iter().copied().peekable();
         let mut prev_word: Option<u64> = None;
@@ -491,10 +503,10 @@ impl Model {
             while next.next_if(|&b| b <= pos).is_some() {
                 out.push((sum, n));
             }
-            let mut v = 0.0f32;
+            let mut v = 0i32;
             let mut k = 0u32;
             let mut add = |h: u64| {
-                v += self.weight(h);
+                v += self.weight_int(h);
                 k += 1;
             };
             if j == 0 {
@@ -532,7 +544,7 @@ impl Model {
                 }
                 prev_word = Some(h);
             }
-            sum += v;
+            sum += i64::from(v);
             n += k;
         }
         for _ in next {
@@ -542,16 +554,16 @@ impl Model {
     }
 
     /// [`Model::unicode_prefix_sums`] of an ASCII text, one byte per char: the same features,
-    /// added in the same order, so the same bits.
-    fn ascii_prefix_sums(&self, bytes: &[u8], bounds: &[usize]) -> Vec<(f32, u32)> {
-        let (mut sum, mut n) = (0.0f32, 0u32);
+    /// so the same sums.
+    fn ascii_prefix_sums(&self, bytes: &[u8], bounds: &[usize]) -> Vec<(i64, u32)> {
+        let (mut sum, mut n) = (0i64, 0u32);
         let mut out = Vec::with_capacity(bounds.len());
         let mut words = AsciiWords::default();
         let mut from = 0;
         for &bound in bounds {
             for pos in from..bound.min(bytes.len()) {
                 let (v, k) = self.ascii_position(bytes, pos, &mut words);
-                sum += v;
+                sum += i64::from(v);
                 n += k;
             }
             from = from.max(bound);
@@ -562,14 +574,14 @@ impl Model {
 
     /// The contribution (weight sum, feature count) of position `pos` of an ASCII text: its char
     /// n-grams (after the leading-space ones at position 0), then the word n-grams of a word
-    /// starting there, each weight added in that order to 0.0.
+    /// starting there.
     #[inline(always)]
-    fn ascii_position(&self, bytes: &[u8], pos: usize, words: &mut AsciiWords) -> (f32, u32) {
-        let mut v = 0.0f32;
+    fn ascii_position(&self, bytes: &[u8], pos: usize, words: &mut AsciiWords) -> (i32, u32) {
+        let mut v = 0i32;
         let mut k = 0u32;
         if pos == 0 {
             ascii_boundary_ngrams(bytes, |h| {
-                v += self.weight(h);
+                v += self.weight_int(h);
                 k += 1;
             });
         }
@@ -577,13 +589,13 @@ impl Model {
             let h3 = fnv_step(fnv_step(fnv_step(FNV_OFFSET, b0), b1), b2);
             let h4 = fnv_step(h3, b3);
             let h5 = fnv_step(h4, b4);
-            v += self.weight(finish(h3));
-            v += self.weight(finish(h4));
-            v += self.weight(finish(h5));
+            v += self.weight_int(finish(h3));
+            v += self.weight_int(finish(h4));
+            v += self.weight_int(finish(h5));
             k += 3;
         } else {
             ascii_ngrams_at(bytes, pos, |h| {
-                v += self.weight(h);
+                v += self.weight_int(h);
                 k += 1;
             });
         }
@@ -595,10 +607,10 @@ impl Model {
                 .unwrap_or(rest.len());
             words.end = pos + len;
             let h = word_hash(rest.get(..len).unwrap_or(&[]));
-            v += self.weight(finish(h));
+            v += self.weight_int(finish(h));
             k += 1;
             if let Some(p) = words.prev {
-                v += self.weight(bigram(p, h));
+                v += self.weight_int(bigram(p, h));
                 k += 1;
             }
             words.prev = Some(h);
