@@ -553,78 +553,108 @@ impl Model {
         out
     }
 
-    /// [`Model::unicode_prefix_sums`] of an ASCII text, one byte per char: the same features,
-    /// so the same sums.
+    /// [`Model::unicode_prefix_sums`] of an ASCII text, one byte per char: the same features, so
+    /// the same sums. The sums are integers, so the features need not be added in position order:
+    /// the char n-grams of a stretch run in one tight loop, and each word's n-grams are added
+    /// when the stretch holding its first byte is.
     fn ascii_prefix_sums(&self, bytes: &[u8], bounds: &[usize]) -> Vec<(i64, u32)> {
+        let len = bytes.len();
         let (mut sum, mut n) = (0i64, 0u32);
         let mut out = Vec::with_capacity(bounds.len());
-        let mut words = AsciiWords::default();
+        let mut words = AsciiWordIter { bytes, at: 0 };
+        let mut next_word = words.next();
+        let mut prev: Option<u64> = None;
         let mut from = 0;
         for &bound in bounds {
-            for pos in from..bound.min(bytes.len()) {
-                let (v, k) = self.ascii_position(bytes, pos, &mut words);
-                sum += i64::from(v);
+            let to = bound.min(len);
+            if from < to {
+                if from == 0 {
+                    ascii_boundary_ngrams(bytes, |h| {
+                        sum += i64::from(self.weight_int(h));
+                        n += 1;
+                    });
+                }
+                let (s, k) = self.ascii_char_ngrams(bytes, from, to);
+                sum += s;
                 n += k;
+                while let Some((start, h)) = next_word.filter(|w| w.0 < to) {
+                    debug_assert!(start >= from);
+                    sum += i64::from(self.weight_int(finish(h)));
+                    n += 1;
+                    if let Some(p) = prev {
+                        sum += i64::from(self.weight_int(bigram(p, h)));
+                        n += 1;
+                    }
+                    prev = Some(h);
+                    next_word = words.next();
+                }
+                from = to;
             }
-            from = from.max(bound);
             out.push((sum, n));
         }
         out
     }
 
-    /// The contribution (weight sum, feature count) of position `pos` of an ASCII text: its char
-    /// n-grams (after the leading-space ones at position 0), then the word n-grams of a word
-    /// starting there.
-    #[inline(always)]
-    fn ascii_position(&self, bytes: &[u8], pos: usize, words: &mut AsciiWords) -> (i32, u32) {
-        let mut v = 0i32;
-        let mut k = 0u32;
-        if pos == 0 {
-            ascii_boundary_ngrams(bytes, |h| {
-                v += self.weight_int(h);
-                k += 1;
-            });
-        }
-        if let Some(&[b0, b1, b2, b3, b4]) = bytes.get(pos..pos + 5) {
-            let h3 = fnv_step(fnv_step(fnv_step(FNV_OFFSET, b0), b1), b2);
-            let h4 = fnv_step(h3, b3);
-            let h5 = fnv_step(h4, b4);
-            v += self.weight_int(finish(h3));
-            v += self.weight_int(finish(h4));
-            v += self.weight_int(finish(h5));
-            k += 3;
-        } else {
-            ascii_ngrams_at(bytes, pos, |h| {
-                v += self.weight_int(h);
-                k += 1;
-            });
-        }
-        if pos >= words.end && bytes.get(pos).is_some_and(u8::is_ascii_alphanumeric) {
-            let rest = bytes.get(pos..).unwrap_or(&[]);
-            let len = rest
-                .iter()
-                .position(|b| !b.is_ascii_alphanumeric())
-                .unwrap_or(rest.len());
-            words.end = pos + len;
-            let h = word_hash(rest.get(..len).unwrap_or(&[]));
-            v += self.weight_int(finish(h));
-            k += 1;
-            if let Some(p) = words.prev {
-                v += self.weight_int(bigram(p, h));
-                k += 1;
+    /// The weight sum and count of the char 3-, 4- and 5-grams starting at positions `from..to` of
+    /// an ASCII text (not the leading-space ones).
+    #[inline]
+    fn ascii_char_ngrams(&self, bytes: &[u8], from: usize, to: usize) -> (i64, u32) {
+        let shift = 64 - u32::from(self.dim_bits);
+        // `weights.len()` is 2^dim_bits: masking keeps the index in range without a branch.
+        let mask = self.weights.len().saturating_sub(1);
+        let w = self.weights.get(..=mask).unwrap_or(&[0]);
+        let weight = |h: u64| -> i32 {
+            let neg = -((h & 1) as i32);
+            let x = w.get((h >> shift) as usize & mask).copied().unwrap_or(0);
+            (i32::from(x) ^ neg) - neg
+        };
+        let (mut sum, mut n) = (0i64, 0u32);
+        // Positions with all five bytes ahead of them.
+        let full = to.min(bytes.len().saturating_sub(4));
+        if from < full {
+            // A rolling window of the five bytes at each position: one new byte per step.
+            let head = bytes.get(from..from + 4).unwrap_or(&[0; 4]);
+            let (mut b0, mut b1, mut b2, mut b3) = (head[0], head[1], head[2], head[3]);
+            for &b4 in bytes.get(from + 4..full + 4).unwrap_or(&[]) {
+                let h3 = fnv_step(fnv_step(fnv_step(FNV_OFFSET, b0), b1), b2);
+                let h4 = fnv_step(h3, b3);
+                let h5 = fnv_step(h4, b4);
+                sum += i64::from(weight(finish(h3)) + weight(finish(h4)) + weight(finish(h5)));
+                (b0, b1, b2, b3) = (b1, b2, b3, b4);
             }
-            words.prev = Some(h);
+            n += 3 * (full - from) as u32;
         }
-        (v, k)
+        for pos in from.max(full)..to {
+            ascii_ngrams_at(bytes, pos, |h| {
+                sum += i64::from(weight(h));
+                n += 1;
+            });
+        }
+        (sum, n)
     }
 }
 
-/// Where the word scan of [`Model::ascii_position`] is: the end of the current word and the
-/// previous word's hash.
-#[derive(Default)]
-struct AsciiWords {
-    end: usize,
-    prev: Option<u64>,
+/// The words of an ASCII text (runs of alphanumeric bytes): their start and unigram hash
+/// (before [`finish`]).
+struct AsciiWordIter<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Iterator for AsciiWordIter<'_> {
+    type Item = (usize, u64);
+
+    fn next(&mut self) -> Option<(usize, u64)> {
+        let rest = self.bytes.get(self.at..)?;
+        let start = self.at + rest.iter().position(u8::is_ascii_alphanumeric)?;
+        let word = self.bytes.get(start..).unwrap_or(&[]);
+        let len = word
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .unwrap_or(word.len());
+        self.at = start + len;
+        Some((start, word_hash(word.get(..len).unwrap_or(&[]))))
+    }
 }
 
 /// One labelled training text (already normalised).
