@@ -274,6 +274,33 @@ mod tests {
         assert!(canonical_json(&deep).is_err());
     }
 
+    #[test]
+    fn appends_that_answer_later_arrive_committed_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = Memory::open(dir.path().join("m.db")).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        for i in 0..50 {
+            let tx = tx.clone();
+            m.audit_append_then(&json!({"n": i}), move |r| {
+                let _ = tx.send(r);
+            })
+            .unwrap();
+        }
+        drop(tx);
+        let ids: Vec<i64> = rx.iter().map(|r| r.unwrap().id).collect();
+        assert_eq!(ids, (1..=50).collect::<Vec<_>>());
+        // Answered means committed: another connection sees every record.
+        let report = Memory::open(dir.path().join("m.db")).unwrap().audit_verify().unwrap();
+        assert!(report.intact());
+        assert_eq!(report.records, 50);
+        // Bad input fails at once and never calls back.
+        let mut deep = json!(1);
+        for _ in 0..=MAX_JSON_DEPTH + 1 {
+            deep = json!([deep]);
+        }
+        assert!(m.audit_append_then(&deep, |_| panic!("must not be called")).is_err());
+    }
+
     fn chain(n: usize) -> Memory {
         let m = Memory::open_in_memory().unwrap();
         for i in 0..n {
