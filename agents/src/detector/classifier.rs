@@ -1206,13 +1206,13 @@ mod tests {
             })
             .collect();
         let want = [
-            "197 0xac79d0f216fab5b7 0x3f7fff30 0x3f7fff30 0..62",
-            "2 0x22409ee1d41ca745 0x3ddd9e1d 0x3ddd9e1d 0..2",
-            "0 0x0000000000000000 0x3e40c32d 0x3e40c32d 0..0",
-            "3037 0xcf3d65a799b23155 0x3e0cc877 0x3f0974e8 384..768",
-            "192 0x5501fea01921d58f 0x3d080788 0x3d080788 0..115",
-            "2655 0x4752539fa4b62bc6 0x3be9c223 0x3d53fb02 0..384",
-            "130 0xfc767b32f21fecbe 0x3c83ea86 0x3c83ea86 0..39",
+            "197 0xac79d0f216fab5b7 0x3f7fffb6 0x3f7fffb6 0..62",
+            "2 0x22409ee1d41ca745 0x3e32a78f 0x3e32a78f 0..2",
+            "0 0x0000000000000000 0x3e5850a3 0x3e5850a3 0..0",
+            "3037 0xcf3d65a799b23155 0x3e194f14 0x3f0a4436 384..768",
+            "192 0x5501fea01921d58f 0x3d18b14d 0x3d18b14d 0..115",
+            "2655 0x4752539fa4b62bc6 0x3bf97fbf 0x3d6914cd 0..384",
+            "130 0xfc767b32f21fecbe 0x3c5b7a1b 0x3c5b7a1b 0..39",
         ];
         assert_eq!(got, want);
     }
