@@ -124,10 +124,30 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Classifies an opened file without writing to it. Returns its current schema version (0 for a new file).
 pub(crate) fn check_ours(conn: &Connection, path: &Path) -> Result<i64> {
-    let corrupt = |e: rusqlite::Error| MemoryError::Corrupt {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
+    let corrupt = |e: rusqlite::Error| match e {
+        // Another process holds a lock (e.g. it is migrating this new file): not corruption, try again.
+        e if is_busy(&e) => MemoryError::Sqlite(e),
+        e => MemoryError::Corrupt {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        },
     };
+    // One snapshot for the three reads: a process migrating the file commits its tables, version and id together.
+    conn.execute_batch("BEGIN DEFERRED").map_err(corrupt)?;
+    let checked = check_snapshot(conn, path, &corrupt);
+    let _ = conn.execute_batch("COMMIT");
+    checked
+}
+
+/// Whether an error is another connection's lock (worth waiting for), not a fault.
+pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+fn check_snapshot(conn: &Connection, path: &Path, corrupt: &dyn Fn(rusqlite::Error) -> MemoryError) -> Result<i64> {
     let application_id: i32 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
         .map_err(corrupt)?;
@@ -162,11 +182,26 @@ pub(crate) fn check_ours(conn: &Connection, path: &Path) -> Result<i64> {
 }
 
 /// Brings the schema from `from` to [`SCHEMA_VERSION`], all in one transaction.
+///
+/// Several processes may open a new file at once (one Claude Code hook per tool call): the version is read again
+/// under the write lock, so a process that waited while another migrated finds the work done instead of
+/// migrating twice.
 pub(crate) fn migrate(conn: &mut Connection, from: i64) -> Result<()> {
     if from >= SCHEMA_VERSION {
         return Ok(());
     }
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let from: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if from > SCHEMA_VERSION {
+        return Err(MemoryError::SchemaTooNew {
+            path: std::path::PathBuf::from(tx.path().unwrap_or("")),
+            found: from,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if from == SCHEMA_VERSION {
+        return Ok(());
+    }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(from).unwrap_or(0)) {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)?;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::Serialize;
@@ -171,10 +171,15 @@ impl Memory {
                 source,
             })?
         };
+        // Wait for other processes' locks from the first read on (a parallel first open may be switching the file
+        // to WAL or migrating it); setting the timeout writes nothing to the file.
+        conn.busy_timeout(Duration::from_secs(10))?;
         // Classify the file before the first write: a foreign, corrupt or newer file must stay byte-for-byte as is.
-        let version = schema::check_ours(&conn, &path)?;
-        configure(&conn, in_memory, &path)?;
-        schema::migrate(&mut conn, version)?;
+        // Parallel first opens of one file contend for it; SQLite does not always wait for such locks itself
+        // (switching to WAL, a reader racing a migration), so each step is retried while another holds it.
+        let version = retry_while_busy(|| schema::check_ours(&conn, &path))?;
+        retry_while_busy(|| configure(&conn, in_memory, &path))?;
+        retry_while_busy(|| schema::migrate(&mut conn, version))?;
         let db_uuid = schema::db_uuid(&conn)?;
 
         let embedder = Arc::clone(&options.embedder);
@@ -452,6 +457,24 @@ fn run_indexer(index: &VectorIndex, woken: &std::sync::mpsc::Receiver<()>) {
         }
     }
 }
+
+/// Runs `step` again while it fails on another connection's lock, for up to [`OPEN_BUSY_TIMEOUT`].
+fn retry_while_busy<T>(mut step: impl FnMut() -> Result<T>) -> Result<T> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match step() {
+            Err(MemoryError::Sqlite(e)) if schema::is_busy(&e) && started.elapsed() < OPEN_BUSY_TIMEOUT => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// How long opening waits for other connections' locks.
+const OPEN_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn configure(conn: &Connection, in_memory: bool, path: &Path) -> Result<()> {
     conn.busy_timeout(Duration::from_secs(10))?;

@@ -217,3 +217,29 @@ fn batched_appends_are_flushed_on_close_and_drop() {
     m.flush().unwrap();
     assert_eq!(m.stats().unwrap().audit_records, 51);
 }
+
+#[test]
+fn many_first_opens_of_a_new_file_at_once_all_succeed() {
+    // One Claude Code hook process per tool call: parallel calls may all be the first to open the memory.
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join(format!("race-{round}.db"));
+        let barrier = Arc::new(std::sync::Barrier::new(8));
+        let opened: Vec<_> = (0..8)
+            .map(|i| {
+                let (db, barrier) = (db.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let m = Memory::open(&db)?;
+                    m.audit_append(&json!({"opener": i}))?;
+                    Ok::<_, MemoryError>(())
+                })
+            })
+            .collect();
+        for t in opened {
+            t.join().unwrap().unwrap();
+        }
+        let report = Memory::open(&db).unwrap().audit_verify().unwrap();
+        assert!(report.intact() && report.records == 8, "{report:?}");
+    }
+}
