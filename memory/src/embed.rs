@@ -340,9 +340,9 @@ fn fnv1a(kind: u8, bytes: &[u8]) -> u64 {
     h
 }
 
-/// Cosine similarity of two unit vectors.
+/// Cosine similarity of two unit vectors (their dot product).
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    crate::hnsw::dot(a, b)
 }
 
 #[cfg(test)]

@@ -32,7 +32,8 @@
 //! - [`embed`]: the [`Embedder`] trait. Every vector is stored with its embedder's name, version and dimension, so
 //!   vectors of two models are never compared. The default [`HashedNgramEmbedder`] needs no model files. A semantic
 //!   embedder (model2vec or MiniLM from a local path) is meant to arrive behind a cargo feature.
-//! - [`vector`]: the HNSW index (`hnsw_rs`, dot product over unit vectors). SQLite is the truth: the index is
+//! - [`vector`]: the HNSW index (our own compact graph, `hnsw.rs`: dot product over unit vectors, walked with
+//!   i8-quantised copies, exact similarities reported). SQLite is the truth: the index is
 //!   rebuilt from the `vectors` table at open, or reloaded from a dump next to the database when the dump provably
 //!   matches, and kept in step after every commit: a committed vector is searchable at once (an exact scan of the
 //!   not-yet-indexed ones) while a background indexer thread moves it into the graph. Identical vectors share one
@@ -55,6 +56,7 @@ pub mod embed;
 pub mod error;
 pub mod events;
 pub mod export;
+mod hnsw;
 pub mod kv;
 pub mod patterns;
 pub mod schema;
