@@ -6,8 +6,9 @@
 //!
 //! The default, [`HashedNgramEmbedder`], needs no model file: it hashes word unigrams, word bigrams and character
 //! n-grams of a normalised text into a fixed number of signed buckets. It is deterministic across platforms and
-//! runs in microseconds. A semantic embedder (model2vec static embeddings or MiniLM via candle, weights loaded from
-//! a local path) fits behind the same trait and a cargo feature; it is not built yet.
+//! runs in microseconds. With the cargo feature `semantic`, `Model2VecEmbedder` (in `semantic`) loads model2vec
+//! static embeddings from a local folder. Measured on the corpus (memory/examples/similarity.rs, README), the
+//! bundled 64-dimension model matches more benign texts for every attack it finds, so it stays opt-in.
 use std::fmt;
 
 use crate::error::{MemoryError, Result};

@@ -30,8 +30,9 @@
 //!   thread** ([`writer`]) that receives jobs over a channel and commits them in groups, plus a pool of read-only
 //!   connections (WAL mode: readers never wait for the writer). No connection is ever held across an `.await`.
 //! - [`embed`]: the [`Embedder`] trait. Every vector is stored with its embedder's name, version and dimension, so
-//!   vectors of two models are never compared. The default [`HashedNgramEmbedder`] needs no model files. A semantic
-//!   embedder (model2vec or MiniLM from a local path) is meant to arrive behind a cargo feature.
+//!   vectors of two models are never compared. The default [`HashedNgramEmbedder`] needs no model files. The cargo
+//!   feature `semantic` adds `Model2VecEmbedder` (model2vec static embeddings from a local folder, never a hub);
+//!   measured, it is not better on our corpus, so it is not a default.
 //! - [`vector`]: the HNSW index (our own compact graph, `hnsw.rs`: dot product over unit vectors, walked with
 //!   i8-quantised copies, exact similarities reported). SQLite is the truth: the index is
 //!   rebuilt from the `vectors` table at open, or reloaded from a dump next to the database when the dump provably
@@ -60,6 +61,8 @@ mod hnsw;
 pub mod kv;
 pub mod patterns;
 pub mod schema;
+#[cfg(feature = "semantic")]
+pub mod semantic;
 pub mod store;
 pub mod vector;
 mod writer;
@@ -73,6 +76,8 @@ pub use events::{Event, EventReceipt, NewEvent};
 pub use export::{ExportRecord, ExportReport, ImportReport};
 pub use kv::KvEntry;
 pub use patterns::{NewPattern, Pattern, PatternAdded, PatternStatus};
+#[cfg(feature = "semantic")]
+pub use semantic::Model2VecEmbedder;
 pub use store::{Durability, IN_MEMORY, Limits, Memory, MemoryOptions, Stats, default_db_path};
 pub use vector::{IndexParams, Owner, OwnerKind, SearchFilter, SearchHit};
 
