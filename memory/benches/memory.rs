@@ -23,8 +23,10 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 
 const K: usize = 10;
 const THRESHOLD: f32 = 0.5;
-/// Queries checked against brute force per size (each costs a full scan).
-const RECALL_QUERIES: usize = 1000;
+/// Queries checked against brute force per size (each costs a full scan): 1000, fewer above 300K vectors.
+fn recall_queries(size: usize) -> usize {
+    (300_000_000 / size.max(1)).clamp(100, 1000)
+}
 
 struct Rng(u64);
 impl Rng {
@@ -318,7 +320,7 @@ fn search(c: &mut Criterion) {
         // The same text is stored once (patterns are unique per text and category), so brute force sees it once.
         let unique: std::collections::HashSet<&String> = stored.iter().collect();
         let stored_vectors: Vec<Vec<f32>> = unique.iter().map(|t| m.embedder().embed(t)).collect();
-        let sample: Vec<Vec<f32>> = vectors.iter().take(RECALL_QUERIES).cloned().collect();
+        let sample: Vec<Vec<f32>> = vectors.iter().take(recall_queries(size)).cloned().collect();
         recall(&m, &stored_vectors, &sample, &label);
         drop(stored_vectors);
 
