@@ -527,18 +527,18 @@ impl Graph {
             return (0..rows.len()).map(plan_one).collect();
         }
         let mut plans: Vec<Option<Plan>> = (0..rows.len()).map(|_| None).collect();
+        let share = |t: usize| {
+            (t..rows.len())
+                .step_by(threads)
+                .map(|j| (j, plan_one(j)))
+                .collect::<Vec<_>>()
+        };
         std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|t| {
-                    let plan_one = &plan_one;
-                    scope.spawn(move || {
-                        (t..rows.len())
-                            .step_by(threads)
-                            .map(|j| (j, plan_one(j)))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
+            // This thread plans the first share itself: one thread fewer to start per batch.
+            let workers: Vec<_> = (1..threads).map(|t| scope.spawn(move || share(t))).collect();
+            for (j, p) in share(0) {
+                plans[j] = Some(p);
+            }
             for worker in workers {
                 // A planner that panicked leaves its plans out; `apply_all` plans those again on this thread.
                 if let Ok(done) = worker.join() {
