@@ -3,6 +3,7 @@
 //!
 //! cargo bench -p aimds-memory --bench memory
 //! AIMDS_BENCH_SIZES=10000,100000,1000000 cargo bench -p aimds-memory --bench memory   # sizes to search at
+//! AIMDS_BENCH_EF=128 …                                                                  # ef_search of those
 //!
 //! Criterion reports means; percentiles, recall and open times are printed as `memory:` lines, since criterion has
 //! no percentiles. Each size's memory is filled once.
@@ -274,8 +275,12 @@ fn search(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1));
     let mut cases: Vec<(usize, bool)> = vec![(10_000, true)];
     cases.extend(sizes().into_iter().map(|s| (s, false)));
+    let mut options = MemoryOptions::default();
+    if let Some(ef) = std::env::var("AIMDS_BENCH_EF").ok().and_then(|s| s.parse().ok()) {
+        options.index.ef_search = ef;
+    }
     for (size, random) in cases {
-        let m = Memory::open_in_memory().unwrap();
+        let m = Memory::open_with(aimds_memory::IN_MEMORY, options.clone()).unwrap();
         let (stored, queries, name) = if random {
             (texts(size, 11), texts(5000, 7), "random_vocab")
         } else {
@@ -295,7 +300,7 @@ fn search(c: &mut Criterion) {
             .collect();
         let filter = SearchFilter::active_patterns();
         let vectors: Vec<Vec<f32>> = mixed.iter().map(|q| m.embedder().embed(q)).collect();
-        let label = format!("{name} at {size} k={K}");
+        let label = format!("{name} at {size} k={K} ef={}", options.index.ef_search);
         // Twice: the second pass shows whether the first was disturbed by other work on the machine.
         for _ in 0..2 {
             let mut times: Vec<Duration> = vectors

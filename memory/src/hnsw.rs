@@ -1,13 +1,16 @@
 //! A compact HNSW graph (Malkov & Yashunin, 2018) over unit vectors, distance 1 − dot product.
 //!
-//! Points live in flat arrays (vectors, layer-0 links with a fixed stride), searches mark visited points in a
-//! reusable epoch-stamped array and allocate nothing per visited point, upper layers are descended greedily to a
-//! local minimum, and every link list — the new point's and the reverse links it adds — is chosen with the
-//! diversity heuristic of the paper (algorithm 4), which keeps clusters of near-duplicate texts navigable.
+//! Points live in flat arrays (vectors, their i8 codes, layer-0 links with a fixed stride); the walk ranks by the
+//! codes, whose bytes are what a step waits for, and callers rescore what they keep with the f32 vectors. Searches
+//! mark visited points in a reusable epoch-stamped array and allocate nothing per visited point, upper layers are
+//! descended greedily to a local minimum, and every link list — the new point's and the reverse links it adds — is
+//! chosen with the diversity heuristic of the paper (algorithm 4), which keeps clusters of near-duplicate texts
+//! navigable.
 //!
 //! One writer at a time (the caller serialises inserts); readers are never blocked by the expensive part of an
-//! insert: [`Graph::plan`] does the neighbour search and link selection under a shared borrow, and
-//! [`Graph::apply`] only copies the result in. Since no other insert can run between the two, the plan is valid.
+//! insert: [`Graph::plan_batch`] does the neighbour searches and link selection under a shared borrow, on several
+//! threads, and [`Graph::apply`] only copies each result in. Since no other insert runs in between, the plans stay
+//! valid; a point also links to the earlier points of its own batch, found by brute force.
 //!
 //! This replaced `hnsw_rs` (see the memory section of the README for the measurements): its layer search keeps
 //! visited points in a SipHash map of `Arc`s and allocates an `Arc` per candidate, crosses each upper layer with a

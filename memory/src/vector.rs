@@ -335,7 +335,7 @@ pub const MAX_K: usize = 1000;
 const MAX_SCAN: usize = 4096;
 
 /// Distance evaluations one graph search may spend on layer 0 with beam `ef`: far above what a search needs
-/// (about 20 per unit of `ef` at 100K points), so it only bounds pathological graphs.
+/// (about 12 per unit of `ef` at 100K points), so it only bounds pathological graphs.
 fn visit_budget(ef: usize) -> usize {
     (ef * 64).max(8192)
 }
