@@ -197,12 +197,7 @@ fn jsonl_streams_ten_thousand_lines() {
         writeln!(input, "{{\"text\": \"{t} #{i}\"}}").unwrap();
     }
     let out = run_with_stdin(&["scan", "--jsonl"], &input);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let n = out.stdout.iter().filter(|&&b| b == b'\n').count();
     assert_eq!(n, 10_000);
 }

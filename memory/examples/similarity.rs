@@ -2,6 +2,10 @@
 //! queries with attacks of the other sources, with benign texts, and with light paraphrases of stored attacks.
 //!
 //! cargo run --release -p aimds-memory --example similarity -- [--store garak] [--corpus ../shared/corpus] [--dim 384]
+//! cargo run --release -p aimds-memory --features semantic --example similarity -- --model2vec models/model2vec
+//!
+//! Similarity scales differ between embedders, so besides fixed thresholds it reports recall at the threshold where
+//! benign false matches stay at or under 0.1 % and 1 %: the fair comparison.
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -54,7 +58,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             });
         }
     }
-    let embedder = Arc::new(HashedNgramEmbedder::new(dim)?);
+    let embedder: Arc<dyn Embedder> = match args.iter().position(|a| a == "--model2vec") {
+        Some(i) => semantic(args.get(i + 1).map(String::as_str).unwrap_or("models/model2vec"))?,
+        None => Arc::new(HashedNgramEmbedder::new(dim)?),
+    };
     let mut options = MemoryOptions {
         embedder: embedder.clone(),
         ..MemoryOptions::default()
@@ -152,6 +159,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "index recall: {}/{} queries whose true best is ≥ 0.6 got a hit ≥ 0.6",
         ann_agree.0, ann_agree.1
     );
+    let attacks = total.get(&true).map(Vec::as_slice).unwrap_or(&[]);
+    let benign = total.get(&false).map(Vec::as_slice).unwrap_or(&[]);
+    for rate in [0.001, 0.01] {
+        // The lowest threshold that keeps benign false matches at or under `rate`.
+        let mut sorted = benign.to_vec();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        let allowed = (sorted.len() as f64 * rate).floor() as usize;
+        let threshold = sorted.get(allowed).map_or(-1.0, |s| s.next_up());
+        let caught = attacks.iter().filter(|s| **s >= threshold).count();
+        let false_matches = benign.iter().filter(|s| **s >= threshold).count();
+        println!(
+            "at ≤ {:.1} % benign false matches (threshold {threshold:.3}): recall {:.1} % of {} other-source attacks, \
+             {false_matches} of {} benign texts matched",
+            rate * 100.0,
+            caught as f64 * 100.0 / attacks.len().max(1) as f64,
+            attacks.len(),
+            benign.len()
+        );
+    }
 
     // Light paraphrases of stored attacks: the near-duplicates memory must catch.
     println!("\nvariants of stored attacks (first 1000 with ≥ 4 words)");
@@ -197,6 +223,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let per = t.elapsed().as_secs_f64() * 1e6 / 2000.0;
     println!("embed only: {per:.1} µs per text (mean length {} bytes)", bytes / 2000);
     Ok(())
+}
+
+#[cfg(feature = "semantic")]
+fn semantic(dir: &str) -> Result<Arc<dyn Embedder>, Box<dyn std::error::Error>> {
+    let t = Instant::now();
+    let e = aimds_memory::Model2VecEmbedder::from_dir(dir)?;
+    println!("loaded {} from {dir} in {:.2?}", e.id(), t.elapsed());
+    Ok(Arc::new(e))
+}
+
+#[cfg(not(feature = "semantic"))]
+fn semantic(_dir: &str) -> Result<Arc<dyn Embedder>, Box<dyn std::error::Error>> {
+    Err("--model2vec needs the `semantic` feature: cargo run --release -p aimds-memory --features semantic ...".into())
 }
 
 fn print_row(name: &str, sims: &[f32]) {

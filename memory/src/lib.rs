@@ -30,9 +30,11 @@
 //!   thread** ([`writer`]) that receives jobs over a channel and commits them in groups, plus a pool of read-only
 //!   connections (WAL mode: readers never wait for the writer). No connection is ever held across an `.await`.
 //! - [`embed`]: the [`Embedder`] trait. Every vector is stored with its embedder's name, version and dimension, so
-//!   vectors of two models are never compared. The default [`HashedNgramEmbedder`] needs no model files. A semantic
-//!   embedder (model2vec or MiniLM from a local path) is meant to arrive behind a cargo feature.
-//! - [`vector`]: the HNSW index (`hnsw_rs`, dot product over unit vectors). SQLite is the truth: the index is
+//!   vectors of two models are never compared. The default [`HashedNgramEmbedder`] needs no model files. The cargo
+//!   feature `semantic` adds `Model2VecEmbedder` (model2vec static embeddings from a local folder, never a hub);
+//!   measured, it is not better on our corpus, so it is not a default.
+//! - [`vector`]: the HNSW index (our own compact graph, `hnsw.rs`: dot product over unit vectors, walked with
+//!   i8-quantised copies, exact similarities reported). SQLite is the truth: the index is
 //!   rebuilt from the `vectors` table at open, or reloaded from a dump next to the database when the dump provably
 //!   matches, and kept in step after every commit: a committed vector is searchable at once (an exact scan of the
 //!   not-yet-indexed ones) while a background indexer thread moves it into the graph. Identical vectors share one
@@ -55,9 +57,12 @@ pub mod embed;
 pub mod error;
 pub mod events;
 pub mod export;
+mod hnsw;
 pub mod kv;
 pub mod patterns;
 pub mod schema;
+#[cfg(feature = "semantic")]
+pub mod semantic;
 pub mod store;
 pub mod vector;
 mod writer;
@@ -71,6 +76,8 @@ pub use events::{Event, EventReceipt, NewEvent};
 pub use export::{ExportRecord, ExportReport, ImportReport};
 pub use kv::KvEntry;
 pub use patterns::{NewPattern, NewSignature, Pattern, PatternAdded, PatternKind, PatternStatus};
+#[cfg(feature = "semantic")]
+pub use semantic::Model2VecEmbedder;
 pub use store::{Durability, IN_MEMORY, Limits, Memory, MemoryOptions, Stats, default_db_path};
 pub use vector::{IndexParams, Owner, OwnerKind, SearchFilter, SearchHit};
 

