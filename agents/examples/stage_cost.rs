@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use aimds_agents::detector::decode::{DecodeLimits, decode_layers};
 use aimds_agents::detector::normalize::Normalized;
 use aimds_agents::detector::rules::RuleSet;
-use aimds_agents::detector::skills::SkillSet;
+use aimds_agents::detector::skills::{SkillSet, Target};
 use aimds_agents::detector::{CLASSIFIER_ASSET, CLASSIFIER_SKILL, Detector, classifier::Model};
 use aimds_runtime::SwarmConfig;
 
@@ -61,6 +61,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         rules.scan(&norm.text, &text, &mut hits);
         hits.len()
     });
+    for (name, target) in [("rules/norm", Target::Normalized), ("rules/raw", Target::Raw)] {
+        let only = RuleSet::compile(skills.rules().filter(|r| r.target == target).cloned().collect())?;
+        time(name, len, || {
+            hits.clear();
+            only.scan(&norm.text, &text, &mut hits);
+            hits.len()
+        });
+    }
+    if std::env::var_os("PER_RULE").is_some() {
+        // Each rule alone in a rule set, warm: which rules make this text slow.
+        let mut costs = Vec::new();
+        for rule in skills.rules() {
+            let one = RuleSet::compile(vec![rule.clone()])?;
+            let mut out = Vec::new();
+            let n = (2_000_000 / len.max(1)).clamp(20, 2000);
+            one.scan(&norm.text, &text, &mut out);
+            let t = Instant::now();
+            for _ in 0..n {
+                out.clear();
+                one.scan(&norm.text, &text, &mut out);
+            }
+            costs.push((t.elapsed().as_secs_f64() * 1e6 / n as f64, rule.id.clone(), out.len()));
+        }
+        costs.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (us, id, hits) in costs.iter().take(20) {
+            println!("  {us:8.2} µs  {hits:3} hits  {id}");
+        }
+    }
     time("decode", len, || decode_layers(&text, &limits));
     time("classifier", len, || model.best_window(&norm.text));
     time("detect", len, || detector.detect(&text));

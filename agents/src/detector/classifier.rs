@@ -599,39 +599,74 @@ impl Model {
     /// an ASCII text (not the leading-space ones).
     #[inline]
     fn ascii_char_ngrams(&self, bytes: &[u8], from: usize, to: usize) -> (i64, u32) {
-        let shift = 64 - u32::from(self.dim_bits);
-        // `weights.len()` is 2^dim_bits: masking keeps the index in range without a branch.
-        let mask = self.weights.len().saturating_sub(1);
-        let w = self.weights.get(..=mask).unwrap_or(&[0]);
-        let weight = |h: u64| -> i32 {
-            let neg = -((h & 1) as i32);
-            let x = w.get((h >> shift) as usize & mask).copied().unwrap_or(0);
-            (i32::from(x) ^ neg) - neg
-        };
-        let (mut sum, mut n) = (0i64, 0u32);
-        // Positions with all five bytes ahead of them.
-        let full = to.min(bytes.len().saturating_sub(4));
-        if from < full {
-            // A rolling window of the five bytes at each position: one new byte per step.
-            let head = bytes.get(from..from + 4).unwrap_or(&[0; 4]);
-            let (mut b0, mut b1, mut b2, mut b3) = (head[0], head[1], head[2], head[3]);
-            for &b4 in bytes.get(from + 4..full + 4).unwrap_or(&[]) {
-                let h3 = fnv_step(fnv_step(fnv_step(FNV_OFFSET, b0), b1), b2);
-                let h4 = fnv_step(h3, b3);
-                let h5 = fnv_step(h4, b4);
-                sum += i64::from(weight(finish(h3)) + weight(finish(h4)) + weight(finish(h5)));
-                (b0, b1, b2, b3) = (b1, b2, b3, b4);
-            }
-            n += 3 * (full - from) as u32;
+        // This loop is most of a long scan's cost. With the table's size a constant, the bucket
+        // is one shift with no mask, bounds check or spilled operand, so the common sizes (the
+        // shipped model has 2^18 weights) get their own copy; any other size takes the general one.
+        macro_rules! sized {
+            ($($bits:literal),*) => {$(
+                if let Ok(w) = <&[i8; 1 << $bits]>::try_from(self.weights.as_slice()) {
+                    return ascii_char_ngram_sums(w, bytes, from, to);
+                }
+            )*};
         }
-        for pos in from.max(full)..to {
-            ascii_ngrams_at(bytes, pos, |h| {
-                sum += i64::from(weight(h));
-                n += 1;
-            });
-        }
-        (sum, n)
+        sized!(18, 16, 20);
+        ascii_char_ngram_sums(self.weights.as_slice(), bytes, from, to)
     }
+}
+
+/// Weights indexed by a feature hash's top bits: a slice (any power-of-two length) or, for the
+/// hot loop, an array whose length is known when compiling.
+trait WeightTable {
+    fn weight(&self, h: u64) -> i32;
+}
+
+impl<const N: usize> WeightTable for [i8; N] {
+    #[inline(always)]
+    fn weight(&self, h: u64) -> i32 {
+        // N is a power of two (checked when the model loads), so the top log2(N) bits index it.
+        let idx = (h >> (64 - N.trailing_zeros())) as usize & (N - 1);
+        let neg = -((h & 1) as i32);
+        (i32::from(self[idx]) ^ neg) - neg
+    }
+}
+
+impl WeightTable for [i8] {
+    #[inline(always)]
+    fn weight(&self, h: u64) -> i32 {
+        // `len()` is 2^dim_bits: masking keeps the index in range.
+        let bits = self.len().trailing_zeros();
+        let idx = (h.checked_shr(64 - bits).unwrap_or(0)) as usize & self.len().saturating_sub(1);
+        let neg = -((h & 1) as i32);
+        self.get(idx).map_or(0, |&x| (i32::from(x) ^ neg) - neg)
+    }
+}
+
+/// [`Model::ascii_char_ngrams`] over the table `w`.
+#[inline(always)]
+fn ascii_char_ngram_sums<W: WeightTable + ?Sized>(w: &W, bytes: &[u8], from: usize, to: usize) -> (i64, u32) {
+    let (mut sum, mut n) = (0i64, 0u32);
+    // Positions with all five bytes ahead of them.
+    let full = to.min(bytes.len().saturating_sub(4));
+    if from < full {
+        // A rolling window of the five bytes at each position: one new byte per step.
+        let head = bytes.get(from..from + 4).unwrap_or(&[0; 4]);
+        let (mut b0, mut b1, mut b2, mut b3) = (head[0], head[1], head[2], head[3]);
+        for &b4 in bytes.get(from + 4..full + 4).unwrap_or(&[]) {
+            let h3 = fnv_step(fnv_step(fnv_step(FNV_OFFSET, b0), b1), b2);
+            let h4 = fnv_step(h3, b3);
+            let h5 = fnv_step(h4, b4);
+            sum += i64::from(w.weight(finish(h3)) + w.weight(finish(h4)) + w.weight(finish(h5)));
+            (b0, b1, b2, b3) = (b1, b2, b3, b4);
+        }
+        n += 3 * (full - from) as u32;
+    }
+    for pos in from.max(full)..to {
+        ascii_ngrams_at(bytes, pos, |h| {
+            sum += i64::from(w.weight(h));
+            n += 1;
+        });
+    }
+    (sum, n)
 }
 
 /// The words of an ASCII text (runs of alphanumeric bytes): their start and unigram hash
