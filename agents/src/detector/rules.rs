@@ -104,6 +104,15 @@ impl Placement {
         self.at_start && self.before == Some(0)
     }
 
+    /// A match starts at most [`MAX_ANCHORED_LOOKBACK`] bytes before a hit (whose shortest literal
+    /// is `shortest` bytes) and may reach far past it: see [`RuleSet::scan_gated`].
+    fn runs_from_lookback(&self, shortest: usize) -> bool {
+        let lookback = self
+            .before
+            .map(|b| if self.at_start { b } else { b.saturating_sub(shortest) });
+        lookback.is_some_and(|b| b <= MAX_ANCHORED_LOOKBACK) && self.after.is_none_or(|a| a > MIN_WINDOW_FOR_LOOKBACK)
+    }
+
     /// The byte range of `text` that every match containing the hit `start..end` lies in.
     fn window(&self, start: usize, end: usize, len: usize) -> (usize, usize) {
         let point = if self.at_start { start } else { end };
@@ -112,6 +121,12 @@ impl Placement {
         (from, to)
     }
 }
+
+/// Most bytes a match may start before its gate literal for the rule to run anchored from each
+/// of those starts ([`RuleSet::scan_gated`]), and the least reach after the literal that makes it
+/// worth it (below, the window's one search is cheaper).
+const MAX_ANCHORED_LOOKBACK: usize = 16;
+const MIN_WINDOW_FOR_LOOKBACK: usize = 256;
 
 /// Gate hits of one rule above which it runs over the whole text instead (plus one per 16 bytes
 /// of text): windows that many would cover most of it anyway.
@@ -484,11 +499,28 @@ impl RuleSet {
             self.scan_anchored(rule, dfa, target, text, starts, &mut found, out);
             return;
         }
+        let (shortest, longest) = gate.lengths();
+        let len = text.len();
+        // A match starts at most a few bytes before its literal but may run far past it (to the
+        // text's end, when unbounded): rather than search a long window, the lazy DFA runs
+        // anchored from each of those few starts, as for anchored rules. Every match starts at
+        // one of them, so this too finds exactly the matches of a whole-text search.
+        if placement.runs_from_lookback(shortest)
+            && let Some(dfa) = self.dfa(rule)
+        {
+            let mut candidates: Vec<u32> = Vec::with_capacity(starts.len() * 4);
+            for &start in starts {
+                let (from, _) = placement.window(start as usize, start as usize + shortest, len);
+                let from = u32::try_from(from).unwrap_or(start).min(start);
+                let next = candidates.last().map_or(0, |&c| c + 1);
+                candidates.extend(from.max(next)..=start);
+            }
+            self.scan_anchored(rule, dfa, target, text, &candidates, &mut found, out);
+            return;
+        }
         // The literal at a start ends between the shortest and the longest literal's length
         // later: the union of both windows holds every match containing it. Windows of sorted
         // starts come sorted, so touching ones merge in one pass.
-        let (shortest, longest) = gate.lengths();
-        let len = text.len();
         let mut current: Option<(usize, usize)> = None;
         for &start in starts {
             let start = start as usize;
@@ -2009,6 +2041,24 @@ mod tests {
             vec![("anch".into(), 4, 14), ("unanch".into(), 20, 29)]
         );
         assert!(hits(&set, "forgetting all", "").is_empty());
+    }
+
+    #[test]
+    fn some_embedded_rules_run_anchored_from_a_few_starts() {
+        // so that the equivalence tests above cover that path
+        let set = embedded_set();
+        let ids: Vec<&str> = set
+            .slots
+            .iter()
+            .zip(&set.rules)
+            .filter(|(slot, _)| {
+                slot.gate
+                    .as_ref()
+                    .is_some_and(|g| !g.placement.exact_start() && g.placement.runs_from_lookback(g.lengths().0))
+            })
+            .map(|(_, r)| r.id.as_str())
+            .collect();
+        assert!(ids.len() >= 3, "{ids:?}");
     }
 
     #[test]
