@@ -24,6 +24,8 @@ pub enum Scheme {
     Rot13,
     UnicodeEscape,
     HexEscape,
+    /// HTML numeric character references: `&#105;`, `&#x69;`.
+    HtmlEntity,
     Reversed,
 }
 
@@ -138,6 +140,7 @@ impl Ctx<'_> {
                 Scheme::Hex => decode_hex(region, cap),
                 Scheme::Percent => decode_percent(region, cap),
                 Scheme::UnicodeEscape | Scheme::HexEscape => decode_escapes(region, cap),
+                Scheme::HtmlEntity => decode_entities(region, cap),
                 Scheme::Rot13 | Scheme::Reversed => (None, 0),
             };
             self.decoded_bytes += produced;
@@ -256,6 +259,9 @@ fn find_candidates(text: &str, out: &mut Vec<Candidate>) {
     }
     if b.contains(&b'\\') {
         scan_escapes(b, out);
+    }
+    if b.contains(&b'&') {
+        scan_entities(b, out);
     }
 }
 
@@ -562,26 +568,57 @@ fn escape_at(b: &[u8], i: usize) -> Option<(usize, bool)> {
 
 /// Runs of at least three escapes, with short literal gaps allowed between them.
 fn scan_escapes(b: &[u8], out: &mut Vec<Candidate>) {
+    scan_escape_runs(
+        b,
+        b'\\',
+        |b, i| escape_at(b, i).map(|(end, u)| (end, if u { Scheme::UnicodeEscape } else { Scheme::HexEscape })),
+        out,
+    );
+}
+
+/// Runs of at least three HTML numeric character references (`&#105;&#103;n&#111;re`).
+fn scan_entities(b: &[u8], out: &mut Vec<Candidate>) {
+    scan_escape_runs(
+        b,
+        b'&',
+        |b, i| entity_at(b, i).map(|(end, _)| (end, Scheme::HtmlEntity)),
+        out,
+    );
+}
+
+/// Runs of escapes that begin with `lead`, found by `at` (returns the escape's end and scheme; a
+/// `\u` escape anywhere in a `\x` run makes it a Unicode run), with short literal gaps.
+fn scan_escape_runs(
+    b: &[u8],
+    lead: u8,
+    at: impl Fn(&[u8], usize) -> Option<(usize, Scheme)>,
+    out: &mut Vec<Candidate>,
+) {
     let mut i = 0;
     while let Some(p) = b
         .get(i..)
-        .and_then(|rest| rest.iter().position(|&x| x == b'\\'))
+        .and_then(|rest| rest.iter().position(|&x| x == lead))
         .map(|p| i + p)
     {
-        let Some((first_end, first_u)) = escape_at(b, p) else {
+        let Some((first_end, first)) = at(b, p) else {
             i = p + 1;
             continue;
         };
-        let (mut end, mut escapes, mut unicode) = (first_end, 1usize, first_u);
+        let (mut end, mut escapes, mut scheme) = (first_end, 1usize, first);
         loop {
             let mut k = end;
-            while k < end + MAX_ESCAPE_GAP && b.get(k).is_some_and(|&x| !matches!(x, b'\\' | b'\n' | b'"' | b'\'')) {
+            while k < end + MAX_ESCAPE_GAP
+                && b.get(k)
+                    .is_some_and(|&x| x != lead && !matches!(x, b'\n' | b'"' | b'\''))
+            {
                 k += 1;
             }
-            match escape_at(b, k) {
-                Some((e, u)) => {
+            match at(b, k) {
+                Some((e, s)) => {
                     escapes += 1;
-                    unicode |= u;
+                    if s == Scheme::UnicodeEscape {
+                        scheme = s;
+                    }
                     end = e;
                 }
                 None => break,
@@ -597,15 +634,35 @@ fn scan_escapes(b: &[u8], out: &mut Vec<Candidate>) {
             while end - last < MAX_ESCAPE_GAP && b.get(end).is_some_and(u8::is_ascii_alphanumeric) {
                 end += 1;
             }
-            let scheme = if unicode {
-                Scheme::UnicodeEscape
-            } else {
-                Scheme::HexEscape
-            };
             out.push(Candidate { start, end, scheme });
         }
         i = end;
     }
+}
+
+/// An HTML numeric character reference at `i`: `&#` and 1-7 decimal digits, or `&#x` and 1-6 hex
+/// digits, then `;` (which HTML lets a page leave out). Returns its end and the code point.
+fn entity_at(b: &[u8], i: usize) -> Option<(usize, u32)> {
+    if b.get(i..i + 2)? != b"&#" {
+        return None;
+    }
+    let (from, radix, max) = match b.get(i + 2)? {
+        b'x' | b'X' => (i + 3, 16, 6),
+        _ => (i + 2, 10, 7),
+    };
+    let digits = b
+        .get(from..)?
+        .iter()
+        .take(max + 1)
+        .take_while(|d| d.is_ascii_digit() || (radix == 16 && d.is_ascii_hexdigit()))
+        .count();
+    if digits == 0 || digits > max {
+        return None;
+    }
+    let text = std::str::from_utf8(b.get(from..from + digits)?).ok()?;
+    let value = u32::from_str_radix(text, radix).ok()?;
+    let end = from + digits;
+    Some((if b.get(end) == Some(&b';') { end + 1 } else { end }, value))
 }
 
 /// Turns decoded bytes into a kept text, or drops them. `truncated`: the bytes are a prefix
@@ -754,6 +811,34 @@ fn decode_escapes(region: &str, cap: usize) -> (Option<String>, usize) {
             char::from_u32(value)
         };
         out.extend_from_slice(c.unwrap_or('\u{FFFD}').encode_utf8(&mut buf).as_bytes());
+    }
+    let produced = out.len();
+    (finish(out, truncated), produced)
+}
+
+fn decode_entities(region: &str, cap: usize) -> (Option<String>, usize) {
+    let b = region.as_bytes();
+    let mut out = Vec::with_capacity(b.len().min(cap));
+    let mut i = 0;
+    let mut truncated = false;
+    let mut buf = [0u8; 4];
+    while let Some(&x) = b.get(i) {
+        if out.len() >= cap {
+            truncated = true;
+            break;
+        }
+        match entity_at(b, i) {
+            Some((end, value)) => {
+                // HTML maps NUL, surrogates and out-of-range values to U+FFFD as well
+                let c = char::from_u32(value).filter(|&c| c != '\0').unwrap_or('\u{FFFD}');
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                i = end;
+            }
+            None => {
+                out.push(x);
+                i += 1;
+            }
+        }
     }
     let produced = out.len();
     (finish(out, truncated), produced)
@@ -1401,6 +1486,25 @@ mod tests {
     }
 
     #[test]
+    fn html_character_references() {
+        let dec: String = PAYLOAD.chars().map(|c| format!("&#{};", c as u32)).collect();
+        only(&format!("<p>{dec}</p>"), Scheme::HtmlEntity, PAYLOAD);
+        let hex: String = PAYLOAD.chars().map(|c| format!("&#x{:X};", c as u32)).collect();
+        only(&format!("<p>{hex}</p>"), Scheme::HtmlEntity, PAYLOAD);
+        // mixed with plain letters, semicolons left out, non-ASCII
+        only("say ig&#110;&#111&#x72;e it", Scheme::HtmlEntity, "ignore");
+        only("&#20320;&#22909;&#19990;&#30028;", Scheme::HtmlEntity, "你好世界");
+        // out-of-range values and NUL decode to U+FFFD (and too many of them are not text)
+        assert_eq!(entity_at(b"&#1114112;", 0), Some((10, 0x110000)));
+        assert_eq!(entity_at(b"&#12345678;", 0), None, "too many digits");
+        assert_eq!(entity_at(b"&#;", 0), None);
+        assert_eq!(entity_at(b"&#x;", 0), None);
+        assert!(decode("&#0;&#0;&#0;&#0;&#0;&#0;").is_empty());
+        // two or one references are ordinary HTML
+        assert!(decode("Tom &#38; Jerry &#8212; a classic").is_empty());
+    }
+
+    #[test]
     fn rot13_and_reversed() {
         only(
             "vtaber nyy cerivbhf vafgehpgvbaf",
@@ -1577,7 +1681,7 @@ mod tests {
         }
 
         #[test]
-        fn encoded_noise_never_panics(s in "[A-Za-z0-9+/=%\\\\ux{}:, \n-]{0,300}") {
+        fn encoded_noise_never_panics(s in "[A-Za-z0-9+/=%\\\\ux{}:;&#, \n-]{0,300}") {
             for d in decode(&s) {
                 prop_assert!(d.span.end <= s.len() && s.is_char_boundary(d.span.start) && s.is_char_boundary(d.span.end));
             }
@@ -1585,7 +1689,8 @@ mod tests {
 
         #[test]
         fn encodings_of_arbitrary_text_never_panic(s in "\\PC{0,80}") {
-            let wrapped = format!("a {} b {} c", STANDARD.encode(&s), hex(&s));
+            let refs: String = s.chars().map(|c| format!("&#{};", c as u32)).collect();
+            let wrapped = format!("a {} b {} c {refs} d", STANDARD.encode(&s), hex(&s));
             for d in decode(&wrapped) {
                 prop_assert!(d.span.end <= wrapped.len());
             }
