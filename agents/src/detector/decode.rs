@@ -1176,12 +1176,12 @@ const fn slot(key: u64) -> usize {
     (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
 }
 
-/// Open-addressing set of the packed [`WORDS`], built at compile time.
-const fn build_table() -> [u64; TABLE_SIZE] {
+/// Open-addressing set of packed words, built at compile time.
+const fn build_table(words: &[&str]) -> [u64; TABLE_SIZE] {
     let mut table = [0u64; TABLE_SIZE];
     let mut i = 0;
-    while i < WORDS.len() {
-        let key = pack_word(WORDS[i].as_bytes());
+    while i < words.len() {
+        let key = pack_word(words[i].as_bytes());
         let mut s = slot(key);
         while table[s] != 0 && table[s] != key {
             s = (s + 1) & (TABLE_SIZE - 1);
@@ -1192,12 +1192,121 @@ const fn build_table() -> [u64; TABLE_SIZE] {
     table
 }
 
-static WORD_TABLE: [u64; TABLE_SIZE] = build_table();
+static WORD_TABLE: [u64; TABLE_SIZE] = build_table(WORDS);
+
+/// Words for reading leetspeak, with [`WORDS`]: the vocabulary of jailbreaks and injections that a
+/// frequent-word list lacks. Kept apart from [`WORDS`], which the ROT13 and reversal scores use.
+const LEET_WORDS: &[&str] = &[
+    "activation",
+    "admin",
+    "allowed",
+    "anything",
+    "assistant",
+    "bypass",
+    "called",
+    "censored",
+    "character",
+    "command",
+    "commands",
+    "confidential",
+    "content",
+    "credentials",
+    "dangerous",
+    "delete",
+    "disable",
+    "disabled",
+    "disregard",
+    "earlier",
+    "enable",
+    "enabled",
+    "ethical",
+    "ethics",
+    "everything",
+    "evil",
+    "execute",
+    "exploit",
+    "filter",
+    "filters",
+    "follow",
+    "following",
+    "forbidden",
+    "forget",
+    "grandmother",
+    "guidelines",
+    "hack",
+    "hacker",
+    "harmful",
+    "hidden",
+    "illegal",
+    "initial",
+    "jailbreak",
+    "jailbroken",
+    "keys",
+    "kill",
+    "leak",
+    "limit",
+    "limits",
+    "malware",
+    "mode",
+    "model",
+    "moral",
+    "override",
+    "password",
+    "passwords",
+    "policies",
+    "policy",
+    "pretend",
+    "print",
+    "prompt",
+    "refuse",
+    "refuses",
+    "request",
+    "restricted",
+    "restriction",
+    "restrictions",
+    "reveal",
+    "roleplay",
+    "rules",
+    "safe",
+    "safety",
+    "secret",
+    "secrets",
+    "shit",
+    "simulate",
+    "steal",
+    "system",
+    "token",
+    "tokens",
+    "unfiltered",
+    "unlimited",
+    "unlocked",
+    "unrestricted",
+    "weapon",
+    "weapons",
+    "will",
+    "without",
+];
+
+static LEET_TABLE: [u64; TABLE_SIZE] = build_table(LEET_WORDS);
 
 fn is_known_word(key: u64) -> bool {
+    in_table(&WORD_TABLE, key)
+}
+
+/// Whether `word` (lowercase ASCII letters) is a frequent English word or one of the vocabulary
+/// of attacks: the normaliser's test of a leetspeak reading ("f0|10w" is "follow").
+pub(crate) fn is_vocabulary_word(word: &[u8]) -> bool {
+    if word.is_empty() || word.len() > MAX_WORD_LETTERS || !word.iter().all(u8::is_ascii_lowercase) {
+        return false;
+    }
+    let key = pack_word(word);
+    in_table(&WORD_TABLE, key) || in_table(&LEET_TABLE, key)
+}
+
+fn in_table(table: &[u64; TABLE_SIZE], key: u64) -> bool {
     let mut s = slot(key);
     for _ in 0..TABLE_SIZE {
-        match WORD_TABLE.get(s) {
+        match table.get(s) {
             Some(&v) if v == key => return true,
             Some(&0) | None => return false,
             Some(_) => s = (s + 1) & (TABLE_SIZE - 1),
