@@ -228,9 +228,9 @@ impl Detector {
         let source = visible.as_ref().map_or(text, |v| v.0.as_str());
         for mut decoded in decode::decode_layers(source, &limits) {
             if let Some((_, at)) = &visible {
-                let start = at.get(decoded.span.start).copied().unwrap_or(text.len());
+                let start = at.get(decoded.span.start).map_or(text.len(), |&p| p as usize);
                 let end = match decoded.span.end.checked_sub(1) {
-                    Some(last) => at.get(last).map_or(text.len(), |&p| p + 1),
+                    Some(last) => at.get(last).map_or(text.len(), |&p| p as usize + 1),
                     None => start,
                 };
                 decoded.span = Span::new(start, end.max(start));
@@ -437,15 +437,16 @@ fn learned_findings(learned: &LearnedRules, text: &str, norm: &Normalized, at: O
 }
 
 /// `text` without its invisible runs (zero-width and bidi controls, tag characters), and the
-/// original byte position of each of its bytes.
-fn without_hidden(text: &str, hidden: &[normalize::Hidden]) -> (String, Vec<usize>) {
+/// original byte position of each of its bytes (4 bytes each: the normaliser's offsets already
+/// bound inputs far below 4 GiB).
+fn without_hidden(text: &str, hidden: &[normalize::Hidden]) -> (String, Vec<u32>) {
     let mut out = String::with_capacity(text.len());
-    let mut at = Vec::with_capacity(text.len());
+    let mut at: Vec<u32> = Vec::with_capacity(text.len());
     let mut pos = 0;
-    let keep = |from: usize, to: usize, out: &mut String, at: &mut Vec<usize>| {
-        if let Some(chunk) = text.get(from..to) {
+    let keep = |from: usize, to: usize, out: &mut String, at: &mut Vec<u32>| {
+        if let (Some(chunk), Ok(from32), Ok(to32)) = (text.get(from..to), u32::try_from(from), u32::try_from(to)) {
             out.push_str(chunk);
-            at.extend(from..to);
+            at.extend(from32..to32);
         }
     };
     for h in hidden {

@@ -855,12 +855,16 @@ fn leet_reading(word: &[u8]) -> Option<([u8; 12], usize)> {
     if !(3..=12).contains(&word.len()) {
         return None;
     }
+    // Trailing `!` is punctuation ("we!!" is not "well"): it stays as it is.
+    let core = word.len() - word.iter().rev().take_while(|&&b| b == b'!').count();
     let mut base = [0u8; 12];
     let mut ambiguous = [0usize; MAX_AMBIGUOUS_LEET];
     let (mut k, mut letters, mut symbols) = (0usize, 0usize, 0usize);
     for (i, &b) in word.iter().enumerate() {
         let slot = base.get_mut(i)?;
-        if b.is_ascii_lowercase() {
+        if i >= core {
+            *slot = b;
+        } else if b.is_ascii_lowercase() {
             *slot = b;
             letters += 1;
         } else if AMBIGUOUS_LEET.contains(&b) {
@@ -882,7 +886,7 @@ fn leet_reading(word: &[u8]) -> Option<([u8; 12], usize)> {
                 *slot = if choice & (1 << j) == 0 { b'i' } else { b'l' };
             }
         }
-        if crate::detector::decode::is_vocabulary_word(reading.get(..word.len())?) {
+        if crate::detector::decode::is_vocabulary_word(reading.get(..core)?) {
             return Some((reading, word.len()));
         }
     }
@@ -1200,6 +1204,9 @@ mod tests {
         assert_eq!(origin_of("so f0|10w me", "follow"), "f0|10w");
         // numbers and names that read as no word stay
         assert_eq!(norm("x11 b2b win10 6th 2nd"), "x11 b2b win10 6th 2nd");
+        // a trailing `!` is an exclamation, not a letter
+        assert_eq!(norm("we!! sti!! te!!"), "we!! sti!! te!!");
+        assert_eq!(norm("f0|10w!!"), "follow!!");
         assert_eq!(norm("hex 6e6967676572 and b.6k7^6w"), "hex 6e6967676572 and b.6k7^6w");
         assert_eq!(norm("a%3Ab"), "a%3ab");
     }
