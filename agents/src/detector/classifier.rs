@@ -396,9 +396,7 @@ impl Model {
     /// cheaper per feature. Equal to the `f32` sum wherever that one was exact.
     #[inline(always)]
     fn weight_int(&self, h: u64) -> i32 {
-        let idx = (h >> (64 - u32::from(self.dim_bits))) as usize;
-        let neg = -((h & 1) as i32);
-        self.weights.get(idx).map_or(0, |&w| (i32::from(w) ^ neg) - neg)
+        self.weights.as_slice().weight(h)
     }
 
     /// The logit of a sum of integer weights over `n` features.

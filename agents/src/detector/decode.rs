@@ -765,7 +765,14 @@ fn decode_hex(region: &str, cap: usize) -> (Option<String>, usize) {
     (finish(out, truncated), produced)
 }
 
-fn decode_percent(region: &str, cap: usize) -> (Option<String>, usize) {
+/// Decodes `region` where `decode_at(bytes, i, out)` recognises an encoded item at `i` (appends
+/// its bytes to `out` and returns the index after it); every other byte is kept as it is. Stops
+/// at `cap` output bytes. Shared by the escape-like schemes, whose items sit among plain text.
+fn decode_items(
+    region: &str,
+    cap: usize,
+    mut decode_at: impl FnMut(&[u8], usize, &mut Vec<u8>) -> Option<usize>,
+) -> (Option<String>, usize) {
     let b = region.as_bytes();
     let mut out = Vec::with_capacity(b.len().min(cap));
     let mut i = 0;
@@ -775,11 +782,8 @@ fn decode_percent(region: &str, cap: usize) -> (Option<String>, usize) {
             truncated = true;
             break;
         }
-        match percent_at(b, i) {
-            Some(v) => {
-                out.push(v);
-                i += 3;
-            }
+        match decode_at(b, i, &mut out) {
+            Some(next) => i = next,
             None => {
                 out.push(x);
                 i += 1;
@@ -790,40 +794,36 @@ fn decode_percent(region: &str, cap: usize) -> (Option<String>, usize) {
     (finish(out, truncated), produced)
 }
 
+fn decode_percent(region: &str, cap: usize) -> (Option<String>, usize) {
+    decode_items(region, cap, |b, i, out| {
+        let v = percent_at(b, i)?;
+        out.push(v);
+        Some(i + 3)
+    })
+}
+
 fn decode_escapes(region: &str, cap: usize) -> (Option<String>, usize) {
-    let b = region.as_bytes();
-    let mut out = Vec::with_capacity(b.len().min(cap));
-    let mut i = 0;
-    let mut truncated = false;
     let mut buf = [0u8; 4];
-    while let Some(&x) = b.get(i) {
-        if out.len() >= cap {
-            truncated = true;
-            break;
-        }
-        let Some((end, unicode)) = escape_at(b, i) else {
-            out.push(x);
-            i += 1;
-            continue;
-        };
+    decode_items(region, cap, |b, i, out| {
+        let (end, unicode) = escape_at(b, i)?;
         let digits = b.get(i + 2..end).unwrap_or(&[]);
         let digits: Vec<u8> = digits.iter().copied().filter(u8::is_ascii_hexdigit).collect();
         let value = digits
             .iter()
             .fold(0u32, |acc, &d| acc.wrapping_shl(4) | u32::from(hex_val(d).unwrap_or(0)));
-        i = end;
         if !unicode {
             out.push(value as u8);
-            continue;
+            return Some(end);
         }
+        let mut next = end;
         let c = if (0xD800..0xDC00).contains(&value) {
             // a UTF-16 surrogate pair written as two \u escapes
-            match escape_at(b, i) {
-                Some((e2, true)) if e2 == i + 6 => {
-                    let low = b.get(i + 2..e2).and_then(|d| std::str::from_utf8(d).ok());
+            match escape_at(b, end) {
+                Some((e2, true)) if e2 == end + 6 => {
+                    let low = b.get(end + 2..e2).and_then(|d| std::str::from_utf8(d).ok());
                     let low = low.and_then(|d| u32::from_str_radix(d, 16).ok()).unwrap_or(0);
                     if (0xDC00..0xE000).contains(&low) {
-                        i = e2;
+                        next = e2;
                         char::from_u32(0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00))
                     } else {
                         None
@@ -835,37 +835,19 @@ fn decode_escapes(region: &str, cap: usize) -> (Option<String>, usize) {
             char::from_u32(value)
         };
         out.extend_from_slice(c.unwrap_or('\u{FFFD}').encode_utf8(&mut buf).as_bytes());
-    }
-    let produced = out.len();
-    (finish(out, truncated), produced)
+        Some(next)
+    })
 }
 
 fn decode_entities(region: &str, cap: usize) -> (Option<String>, usize) {
-    let b = region.as_bytes();
-    let mut out = Vec::with_capacity(b.len().min(cap));
-    let mut i = 0;
-    let mut truncated = false;
     let mut buf = [0u8; 4];
-    while let Some(&x) = b.get(i) {
-        if out.len() >= cap {
-            truncated = true;
-            break;
-        }
-        match entity_at(b, i) {
-            Some((end, value)) => {
-                // HTML maps NUL, surrogates and out-of-range values to U+FFFD as well
-                let c = char::from_u32(value).filter(|&c| c != '\0').unwrap_or('\u{FFFD}');
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                i = end;
-            }
-            None => {
-                out.push(x);
-                i += 1;
-            }
-        }
-    }
-    let produced = out.len();
-    (finish(out, truncated), produced)
+    decode_items(region, cap, |b, i, out| {
+        let (end, value) = entity_at(b, i)?;
+        // HTML maps NUL, surrogates and out-of-range values to U+FFFD as well
+        let c = char::from_u32(value).filter(|&c| c != '\0').unwrap_or('\u{FFFD}');
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        Some(end)
+    })
 }
 
 fn is_printable(c: char) -> bool {

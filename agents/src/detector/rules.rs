@@ -233,6 +233,17 @@ struct Slot {
     dfa: OnceLock<Option<AnchoredDfa>>,
 }
 
+impl Slot {
+    /// Whether a gated scan runs the rule's lazy DFA anchored (at its hits, or from the few bytes
+    /// before them) rather than its regex in windows ([`RuleSet::scan_gated`]).
+    fn runs_anchored(&self) -> bool {
+        let (Some(placement), Some(gate)) = (self.placement, &self.gate) else {
+            return false;
+        };
+        placement.exact_start() || placement.runs_from_lookback(gate.lengths().0)
+    }
+}
+
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<RuleDef>,
@@ -680,7 +691,7 @@ impl RuleSet {
     /// Whether the engine a gated rule's scan uses first is built.
     fn built(&self, rule: usize) -> bool {
         let Some(slot) = self.slots.get(rule) else { return true };
-        if slot.placement.is_some_and(|p| p.exact_start()) {
+        if slot.runs_anchored() {
             slot.dfa.get().is_some()
         } else {
             slot.regex.get().is_some()
@@ -689,12 +700,7 @@ impl RuleSet {
 
     /// Builds that engine (see [`RuleSet::built`]).
     fn build(&self, rule: usize) {
-        if self
-            .slots
-            .get(rule)
-            .and_then(|s| s.placement)
-            .is_some_and(|p| p.exact_start())
-        {
+        if self.slots.get(rule).is_some_and(Slot::runs_anchored) {
             self.dfa(rule);
         } else {
             self.regex(rule);
@@ -2051,11 +2057,7 @@ mod tests {
             .slots
             .iter()
             .zip(&set.rules)
-            .filter(|(slot, _)| {
-                slot.gate
-                    .as_ref()
-                    .is_some_and(|g| !g.placement.exact_start() && g.placement.runs_from_lookback(g.lengths().0))
-            })
+            .filter(|(slot, _)| slot.runs_anchored() && !slot.placement.is_some_and(|p| p.exact_start()))
             .map(|(_, r)| r.id.as_str())
             .collect();
         assert!(ids.len() >= 3, "{ids:?}");
