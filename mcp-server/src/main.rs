@@ -2,6 +2,9 @@ use clap::Parser;
 
 use aimds::cli::{self, Cli};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     // Logs go to stderr: stdout carries verdicts (and, for `aimds mcp`, the protocol).
     // AIMDS_LOG_FORMAT=json: one JSON object per line (for log shippers), with the span fields (request ids).
