@@ -19,12 +19,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .take(12)
                 .map(|l| String::from_utf8_lossy(l).into_owned())
                 .collect();
-            let req: Option<Vec<String>> = g.require.map(|r| {
-                r.iter()
-                    .take(8)
-                    .map(|l| String::from_utf8_lossy(l).into_owned())
-                    .collect()
-            });
+            let req: Vec<Vec<String>> = g
+                .require
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .take(8)
+                        .map(|l| String::from_utf8_lossy(l).into_owned())
+                        .collect()
+                })
+                .collect();
             println!(
                 "{} anchored={} before={:?} after={:?} ws={} n={} {:?} req={:?}",
                 r.id,
