@@ -30,9 +30,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 })
                 .collect();
             println!(
-                "{} anchored={} before={:?} after={:?} ws={} n={} {:?} req={:?}",
+                "{} anchored={} line_start={} before={:?} after={:?} ws={} n={} {:?} req={:?}",
                 r.id,
                 g.anchored,
+                g.line_start,
                 g.before,
                 g.after,
                 g.word_start,

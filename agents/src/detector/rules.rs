@@ -132,6 +132,21 @@ const MIN_WINDOW_FOR_LOOKBACK: usize = 256;
 /// of text): windows that many would cover most of it anyway.
 const MAX_GATE_HITS_BASE: usize = 4096;
 
+/// Moves the elements that pass to the front, in order; returns how many did.
+fn retain(v: &mut [u32], mut keep: impl FnMut(u32) -> bool) -> usize {
+    let mut n = 0;
+    for i in 0..v.len() {
+        let Some(&x) = v.get(i) else { break };
+        if keep(x) {
+            if let Some(slot) = v.get_mut(n) {
+                *slot = x;
+            }
+            n += 1;
+        }
+    }
+    n
+}
+
 fn insertion_sort(v: &mut [u32]) {
     for i in 1..v.len() {
         let mut j = i;
@@ -172,6 +187,9 @@ pub struct GateInfo<'a> {
     pub require: Vec<&'a [Vec<u8>]>,
     /// A non-word byte (or the text's start) precedes the literal in every match.
     pub word_start: bool,
+    /// Every match begins at a line start, with only certain bytes before the literal: hits
+    /// elsewhere are dropped.
+    pub line_start: bool,
 }
 
 /// A rule's gate: literals one of which every match contains, and where.
@@ -185,6 +203,88 @@ struct Gate {
     /// Literal sets one of each of which every match also contains, somewhere (each from another
     /// part of the pattern): the rule runs only on texts that hold one of every set.
     require: Vec<Requirement>,
+    /// Every match begins where a line does, and only bytes of a class lie between that and the
+    /// literal: a hit with no line start behind it through such bytes opens nothing.
+    line_start: Option<LineStart>,
+}
+
+/// A pattern's line-start prefix, as `(?m)^\s*[\[(*]*\s*` before `system` in
+/// `pi.delimiter.system-line`: the word is everywhere, a line that begins with it is not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LineStart {
+    /// The bytes the parts between the line start and the literal may match (every byte of a
+    /// multi-byte char when the class has one).
+    class: [bool; 256],
+    /// After a `\n` (`(?m)^`), or at the text's start only (`^`).
+    lines: bool,
+    /// After a `\r` too (`(?Rm)^`).
+    crlf: bool,
+}
+
+/// Bytes a [`LineStart`] walks back over before it keeps a hit anyway: the filter's cost per hit is
+/// bounded, and keeping a hit never loses a match.
+const MAX_LINE_WALK: usize = 256;
+
+impl LineStart {
+    /// The line start a pattern's sequence begins with, if it does.
+    fn of_look(hir: &Hir) -> Option<LineStart> {
+        use regex_syntax::hir::{HirKind, Look};
+        let (lines, crlf) = match hir.kind() {
+            HirKind::Look(Look::Start) => (false, false),
+            HirKind::Look(Look::StartLF) => (true, false),
+            HirKind::Look(Look::StartCRLF) => (true, true),
+            _ => return None,
+        };
+        Some(LineStart {
+            class: [false; 256],
+            lines,
+            crlf,
+        })
+    }
+
+    /// This prefix followed by `part`, when `part` matches bytes of a class only (or nothing).
+    fn through(mut self, part: &Hir) -> Option<LineStart> {
+        use regex_syntax::hir::{Class, HirKind};
+        match part.kind() {
+            HirKind::Empty => {}
+            HirKind::Literal(l) => l.0.iter().for_each(|&b| self.class[usize::from(b)] = true),
+            HirKind::Class(Class::Bytes(c)) => {
+                for r in c.iter() {
+                    (r.start()..=r.end()).for_each(|b| self.class[usize::from(b)] = true);
+                }
+            }
+            HirKind::Class(Class::Unicode(c)) => {
+                for r in c.iter() {
+                    let (lo, hi) = (u32::from(r.start()), u32::from(r.end()));
+                    (lo.min(0x80)..=hi.min(0x7f)).for_each(|b| self.class[b as usize] = true);
+                    if hi >= 0x80 {
+                        self.class[0x80..].iter_mut().for_each(|b| *b = true);
+                    }
+                }
+            }
+            HirKind::Repetition(r) => return self.through(&r.sub),
+            HirKind::Capture(c) => return self.through(&c.sub),
+            _ => return None,
+        }
+        Some(self)
+    }
+
+    /// Whether a match may begin at a line start before `at`, with only class bytes between.
+    fn admits(&self, text: &[u8], at: usize) -> bool {
+        let mut i = at.min(text.len());
+        for _ in 0..MAX_LINE_WALK {
+            let Some(i_1) = i.checked_sub(1) else { return true };
+            let Some(&b) = text.get(i_1) else { return true };
+            if self.lines && (b == b'\n' || (self.crlf && b == b'\r')) {
+                return true;
+            }
+            if !self.class[usize::from(b)] {
+                return false;
+            }
+            i = i_1;
+        }
+        true
+    }
 }
 
 /// Literals one of which every match of a rule contains.
@@ -341,6 +441,7 @@ impl RuleSet {
             after: gate.placement.after,
             require: gate.require.iter().map(|r| &*r.literals).collect(),
             word_start: gate.word_start,
+            line_start: gate.line_start.is_some(),
         })
     }
 
@@ -480,7 +581,12 @@ impl RuleSet {
             // Within a rule the hits come ordered by end; starts are out of order only where
             // literals of different lengths end close together, so insertion sort is linear here.
             insertion_sort(group);
-            let distinct = dedup_sorted(group);
+            let mut distinct = dedup_sorted(group);
+            if let Some(line) = self.slots.get(rule).and_then(|s| s.gate.as_ref()?.line_start.as_ref()) {
+                distinct = retain(group.get_mut(..distinct).unwrap_or(&mut []), |at| {
+                    line.admits(text.as_bytes(), at as usize)
+                });
+            }
             self.scan_gated(rule, target, text, group.get(..distinct).unwrap_or(&[]), out);
         }
     }
@@ -1461,12 +1567,12 @@ fn gate_of(hir: &Hir) -> Option<Gate> {
     let mut literals = Literals::default();
     let mut candidates = Vec::new();
     let bounded = starts_at_boundary(hir);
-    consider(hir, Some(0), Some(0), bounded, &mut literals, &mut candidates);
+    consider(hir, Some(0), Some(0), bounded, None, &mut literals, &mut candidates);
     if candidates
         .iter()
         .all(|g| shortest_len(&g.literals) < 3 || !findable(&g.literals, g.word_start, g.placement.at_start))
     {
-        descend(hir, Some(0), Some(0), bounded, &mut literals, &mut candidates);
+        descend(hir, Some(0), Some(0), bounded, true, &mut literals, &mut candidates);
     }
     let best = candidates
         .iter()
@@ -1632,11 +1738,13 @@ fn add(a: Option<usize>, b: Option<usize>) -> Option<usize> {
 /// Collects the prefix and suffix literal sets of `hir`, a part of the pattern that every match
 /// contains, preceded by at most `before` and followed by at most `after` bytes of the match;
 /// `bounded`: a non-word byte (or the text's start) precedes `hir` in every match.
+/// `line`: every match begins at a line start followed by bytes of its class up to `hir`.
 fn consider(
     hir: &Hir,
     before: Option<usize>,
     after: Option<usize>,
     bounded: bool,
+    line: Option<&LineStart>,
     literals: &mut Literals,
     out: &mut Vec<Gate>,
 ) {
@@ -1655,24 +1763,30 @@ fn consider(
             },
             word_start: at_start && bounded,
             require: Vec::new(),
+            line_start: line.filter(|_| at_start).cloned(),
         });
     }
 }
 
 /// [`consider`]s every part of a top-level sequence, through capture groups and nested sequences.
+/// `top`: `hir` is the whole pattern (or a capture group that is), whose sequence may begin with
+/// a line start ([`LineStart`]).
 fn descend(
     hir: &Hir,
     before: Option<usize>,
     after: Option<usize>,
     bounded: bool,
+    top: bool,
     literals: &mut Literals,
     out: &mut Vec<Gate>,
 ) {
     use regex_syntax::hir::HirKind;
     match hir.kind() {
-        HirKind::Capture(c) => descend(&c.sub, before, after, bounded, literals, out),
+        HirKind::Capture(c) => descend(&c.sub, before, after, bounded, top, literals, out),
         HirKind::Concat(parts) => {
             let lens: Vec<Option<usize>> = parts.iter().map(|p| p.properties().maximum_len()).collect();
+            // The line start and the bytes the parts after it may match, while they are classes.
+            let mut line = parts.first().filter(|_| top).and_then(LineStart::of_look);
             for (i, part) in parts.iter().enumerate() {
                 let b = lens.get(..i).unwrap_or(&[]).iter().fold(before, |acc, &l| add(acc, l));
                 let a = lens
@@ -1681,8 +1795,12 @@ fn descend(
                     .iter()
                     .fold(after, |acc, &l| add(acc, l));
                 let preceded = preceded_by_non_word(parts, i, bounded);
-                consider(part, b, a, preceded, literals, out);
-                descend(part, b, a, preceded, literals, out);
+                let here = line.as_ref().filter(|_| i > 0);
+                consider(part, b, a, preceded, here, literals, out);
+                descend(part, b, a, preceded, false, literals, out);
+                if i > 0 {
+                    line = line.and_then(|l| l.through(part));
+                }
             }
         }
         _ => {}
@@ -1869,6 +1987,38 @@ mod tests {
             .iter()
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .collect()
+    }
+
+    #[test]
+    fn hits_without_a_line_start_behind_them_open_nothing() {
+        let p = r"(?m)^\s*[\[(*]*\s*(?:system|root)\s*:\s*(?:you|ignore)";
+        let g = gate(p).unwrap();
+        let line = g.line_start.clone().expect("a line-start gate");
+        let t = "the ticketing system: you\n  [system: ignore\n*\tsystem";
+        let at = |n: usize| t.match_indices("system").nth(n).map(|(i, _)| i).unwrap();
+        assert!(!line.admits(t.as_bytes(), at(0)), "mid-line");
+        assert!(line.admits(t.as_bytes(), at(1)), "after spaces and a bracket");
+        assert!(line.admits(t.as_bytes(), at(2)), "after a star and a tab");
+        assert!(line.admits(b"system", 0), "the text's start");
+        // Only the text's start for `^` without (?m); no line start once a part is not a class.
+        let start_only = gate(r"^\s*system:\s*you").unwrap().line_start.unwrap();
+        assert!(!start_only.admits(b"x\nsystem", 2) && start_only.admits(b" system", 1));
+        assert_eq!(
+            gate(r"(?m)^\s*(?:no|te)\s*system:\s*you")
+                .and_then(|g| g.line_start)
+                .map(|_| ()),
+            None
+        );
+        let set = RuleSet::compile(vec![rule("r", Pattern::Regex(p.into()), Target::Normalized)]).unwrap();
+        for text in [
+            t,
+            "system: you",
+            "a\n\n  system : ignore",
+            "x system: you\nroot: you",
+            "(system)\n: you",
+        ] {
+            assert_same_as_reference(&set, text);
+        }
     }
 
     #[test]
