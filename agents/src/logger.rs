@@ -18,10 +18,8 @@ pub struct LoggerAgent;
 pub fn audit_record(task: &ScanTask) -> Value {
     let v = &task.verdict;
     let r = &task.request;
-    let digest: String = Sha256::digest(r.text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    // (one `format!` per byte was 1.5 % of the HTTP service's CPU)
+    let digest = format!("{:x}", Sha256::digest(r.text.as_bytes()));
     json!({
         "kind": "verdict",
         "source": r.source,

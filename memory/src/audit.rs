@@ -117,7 +117,7 @@ pub(crate) fn record_hash(id: i64, created_at: i64, prev_hash: &str, verdict_jso
     h.update(prev_hash.as_bytes());
     h.update(b"\n");
     h.update(verdict_json.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", h.finalize())
 }
 
 impl Memory {

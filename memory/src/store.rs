@@ -174,6 +174,8 @@ impl Memory {
         // Wait for other processes' locks from the first read on (a parallel first open may be switching the file
         // to WAL or migrating it); setting the timeout writes nothing to the file.
         conn.busy_timeout(Duration::from_secs(10))?;
+        // Every statement the writer runs stays prepared (the default cache of 16 is smaller than their number).
+        conn.set_prepared_statement_cache_capacity(64);
         // Classify the file before the first write: a foreign, corrupt or newer file must stay byte-for-byte as is.
         // Parallel first opens of one file contend for it; SQLite does not always wait for such locks itself
         // (switching to WAL, a reader racing a migration), so each step is retried while another holds it.

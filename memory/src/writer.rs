@@ -94,6 +94,10 @@ fn take<F>(slot: &Mutex<Option<F>>) -> Option<F> {
     slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
 }
 
+/// How long the writer lets `Wait::Applied` jobs queue up between rounds while a batch is open.
+/// Their callers do not wait for them; a `Wait::Commit` job or a read waits at most this long.
+const LINGER: Duration = Duration::from_micros(500);
+
 pub(crate) struct WriterConfig {
     pub max_delay: Duration,
     pub max_batch: usize,
@@ -167,6 +171,12 @@ pub(crate) fn run(conn: Connection, rx: Receiver<Msg>, index: Arc<VectorIndex>, 
                 let overdue = batch.started.is_some_and(|s| s.elapsed() >= cfg.max_delay);
                 if batch.must_commit || batch.jobs >= cfg.max_batch || overdue {
                     commit(&conn, &index, &mut batch);
+                } else if let Some(started) = batch.started {
+                    // A batch of jobs nobody waits on is open: let the next ones queue up for a
+                    // moment rather than park on the channel, so that senders need not wake this
+                    // thread for every job (a futex round trip each, under load most of its cost).
+                    let left = cfg.max_delay.saturating_sub(started.elapsed());
+                    std::thread::sleep(left.min(LINGER));
                 }
             }
             Msg::Read(read) => read(&conn),
@@ -202,13 +212,13 @@ fn handle_control(conn: &Connection, index: &VectorIndex, msg: Msg) -> bool {
 fn run_job(conn: &Connection, batch: &mut Batch, job: Job) {
     let Job { wait, run, fail } = job;
     if batch.started.is_none() {
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = exec_cached(conn, "BEGIN IMMEDIATE") {
             fail(MemoryError::Commit(format!("cannot begin a transaction: {e}")));
             return;
         }
         batch.started = Some(Instant::now());
     }
-    if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+    if let Err(e) = exec_cached(conn, "SAVEPOINT job") {
         fail(MemoryError::Commit(format!("cannot open a savepoint: {e}")));
         return;
     }
@@ -216,7 +226,7 @@ fn run_job(conn: &Connection, batch: &mut Batch, job: Job) {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(conn, &mut ops)));
     match outcome {
         Ok(Some(reply)) => {
-            let _ = conn.execute_batch("RELEASE job");
+            let _ = exec_cached(conn, "RELEASE job");
             batch.jobs += 1;
             batch.ops.append(&mut ops);
             match wait {
@@ -235,12 +245,18 @@ fn run_job(conn: &Connection, batch: &mut Batch, job: Job) {
     }
 }
 
+/// Runs one statement from the connection's statement cache: every job opens and releases a
+/// savepoint, and parsing those each time was a fifth of the writer thread's work under load.
+fn exec_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn commit(conn: &Connection, index: &VectorIndex, batch: &mut Batch) {
     if batch.started.is_none() {
         return;
     }
     let done = std::mem::replace(batch, Batch::new());
-    match conn.execute_batch("COMMIT") {
+    match exec_cached(conn, "COMMIT") {
         Ok(()) => {
             // The data is committed; an index that fails to take it is rebuilt from SQLite rather than left behind.
             let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| index.apply(done.ops)));

@@ -760,7 +760,7 @@ fn digest_of(nodes: &[Node], patterns: &[String]) -> String {
         h.update((p.len() as u64).to_le_bytes());
         h.update(p.as_bytes());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", h.finalize())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -63,10 +63,7 @@ impl ResearcherAgent {
             ));
         }
         let cfg = &ctx.config.researcher;
-        let digest: String = Sha256::digest(text.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let digest = format!("{:x}", Sha256::digest(text.as_bytes()));
         match fb.label {
             FeedbackLabel::Attack => {
                 let known = memory
