@@ -63,12 +63,14 @@ pub struct AuditBreak {
 /// Serialises JSON with object keys sorted and no insignificant whitespace, independent of serde_json's
 /// `preserve_order` feature (which another crate in the build could switch on).
 pub fn canonical_json(value: &Value) -> Result<String> {
-    let mut out = String::new();
+    let mut out = Vec::with_capacity(512);
     write_canonical(value, &mut out, 0)?;
-    Ok(out)
+    // (serde_json writes UTF-8 only)
+    String::from_utf8(out).map_err(|e| MemoryError::invalid("verdict", e.to_string()))
 }
 
-fn write_canonical(value: &Value, out: &mut String, depth: usize) -> Result<()> {
+/// Keys and scalars are written by serde_json straight into `out`, with no string per value.
+fn write_canonical(value: &Value, out: &mut Vec<u8>, depth: usize) -> Result<()> {
     if depth > MAX_JSON_DEPTH {
         return Err(MemoryError::invalid(
             "verdict",
@@ -79,30 +81,30 @@ fn write_canonical(value: &Value, out: &mut String, depth: usize) -> Result<()> 
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort();
-            out.push('{');
+            out.push(b'{');
             for (i, key) in keys.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&serde_json::to_string(key)?);
-                out.push(':');
+                serde_json::to_writer(&mut *out, key)?;
+                out.push(b':');
                 if let Some(v) = map.get(key) {
                     write_canonical(v, out, depth + 1)?;
                 }
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, v) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(v, out, depth + 1)?;
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&serde_json::to_string(scalar)?),
+        scalar => serde_json::to_writer(&mut *out, scalar)?,
     }
     Ok(())
 }

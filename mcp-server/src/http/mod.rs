@@ -69,9 +69,19 @@ impl Default for ServeOptions {
     }
 }
 
-/// What every handler can reach. Cheap to clone.
+/// What every handler can reach: one `Arc`, since axum clones the state for every middleware and
+/// handler of every request (cloning each field was a dozen contended reference counts).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub swarm: Arc<Swarm>,
     pub options: Arc<ServeOptions>,
     pub metrics: metrics::HttpMetrics,
@@ -89,14 +99,14 @@ impl AppState {
             swarm.metrics().declare_role(role.role);
         }
         let limiter = options.rate_limit.map(|r| Arc::new(rate::Limiter::new(r)));
-        Ok(AppState {
+        Ok(AppState(Arc::new(Shared {
             swarm,
             options: Arc::new(options),
             metrics,
             limiter,
             draining: Arc::new(AtomicBool::new(false)),
             audit_walk: Arc::new(tokio::sync::Semaphore::new(1)),
-        })
+        })))
     }
 
     pub fn is_draining(&self) -> bool {
