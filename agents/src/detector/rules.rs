@@ -474,9 +474,11 @@ impl RuleSet {
     /// The gated rules of one target: one pass of the gate automaton, then each rule whose gate
     /// (and requirement) hit, over the places its gate hit.
     fn scan_gates(&self, gates: &GateScanner, m: &TargetMatcher, target: Target, text: &str, out: &mut Vec<RuleHit>) {
-        // (rule, start) of every gate hit, in the automaton's order (by end), and which
-        // requirements are met (a bit each); allocated on the first hit only.
+        // (rule, start) of every gate hit, in the automaton's order (by end), the rules hit (in
+        // order of their first hit) and which requirements are met (a bit each); allocated on the
+        // first hit only. Everything after the pass works on the rules hit, not on every rule.
         let mut hits: Vec<(u32, u32)> = Vec::new();
+        let mut hit_rules: Vec<u32> = Vec::new();
         let mut met: Vec<u8> = Vec::new();
         // Hits per rule; past the cap a rule runs over the whole text and its hits are not kept
         // (a text full of one gate literal, e.g. digits for the card number rule).
@@ -492,6 +494,9 @@ impl RuleSet {
                         counts = vec![0; self.rules.len()];
                     }
                     let Some(count) = counts.get_mut(rule) else { continue };
+                    if *count == 0 {
+                        hit_rules.push(rule as u32);
+                    }
                     *count = count.saturating_add(1);
                     if *count as usize <= cap {
                         hits.push((rule as u32, start as u32));
@@ -509,63 +514,54 @@ impl RuleSet {
         if hits.is_empty() {
             return;
         }
-        // Group the starts by rule (a counting sort, which keeps the automaton's order within a
-        // rule), dropping rules whose requirement did not occur.
-        let rules = self.rules.len();
-        let runs = |rule: usize| {
+        // The rules that run: hit, with every requirement met; in rule order, as the output is.
+        hit_rules.retain(|&rule| {
             let needs = self
                 .slots
-                .get(rule)
+                .get(rule as usize)
                 .and_then(|s| s.gate.as_ref())
                 .map_or(0, |g| (1u8 << g.require.len()) - 1);
-            met.get(rule).copied().unwrap_or(0) & needs == needs
-        };
-        let mut bounds = vec![0u32; rules + 1];
-        for &(rule, _) in &hits {
-            if let Some(b) = bounds.get_mut(rule as usize + 1) {
-                *b += 1;
+            met.get(rule as usize).copied().unwrap_or(0) & needs == needs
+        });
+        hit_rules.sort_unstable();
+        // Group the starts by rule (a counting sort, which keeps the automaton's order within a
+        // rule): `next[rule]` is where its next start goes, `groups[i]` where rule i's begin.
+        let kept = |rule: usize| counts.get(rule).map_or(0, |&c| (c as usize).min(cap) as u32);
+        let mut next = vec![u32::MAX; self.rules.len()];
+        let mut groups = Vec::with_capacity(hit_rules.len() + 1);
+        let mut total = 0u32;
+        for &rule in &hit_rules {
+            groups.push(total);
+            if let Some(n) = next.get_mut(rule as usize) {
+                *n = total;
             }
+            total += kept(rule as usize);
         }
-        for rule in 0..rules {
-            if !runs(rule)
-                && let Some(b) = bounds.get_mut(rule + 1)
-            {
-                *b = 0;
-            }
-        }
-        for i in 1..bounds.len() {
-            let prev = bounds.get(i - 1).copied().unwrap_or(0);
-            if let Some(b) = bounds.get_mut(i) {
-                *b += prev;
-            }
-        }
-        let mut fill = bounds.clone();
-        let mut starts = vec![0u32; bounds.last().copied().unwrap_or(0) as usize];
+        groups.push(total);
+        let mut starts = vec![0u32; total as usize];
         for &(rule, start) in &hits {
-            let (Some(&from), Some(&to)) = (bounds.get(rule as usize), bounds.get(rule as usize + 1)) else {
+            let Some(at) = next.get_mut(rule as usize).filter(|at| **at != u32::MAX) else {
                 continue;
             };
-            if let Some(at) = fill.get_mut(rule as usize)
-                && *at < to
-                && *at >= from
-            {
-                if let Some(slot) = starts.get_mut(*at as usize) {
-                    *slot = start;
-                }
-                *at += 1;
+            if let Some(slot) = starts.get_mut(*at as usize) {
+                *slot = start;
             }
+            *at += 1;
         }
         drop(hits);
         // A process's first scans build the engines of the rules that open (lazily, ~1 ms each):
         // several at once build on several threads.
-        let unbuilt: Vec<usize> = (0..rules)
-            .filter(|&r| bounds.get(r) != bounds.get(r + 1) && !self.built(r))
+        let unbuilt: Vec<usize> = hit_rules
+            .iter()
+            .map(|&r| r as usize)
+            .filter(|&r| !self.built(r))
             .collect();
         if unbuilt.len() >= 4 {
             parallel_map(&unbuilt, |&r| self.build(r));
         }
-        for rule in 0..rules {
-            let (Some(&from), Some(&to)) = (bounds.get(rule), bounds.get(rule + 1)) else {
+        for (i, &rule) in hit_rules.iter().enumerate() {
+            let rule = rule as usize;
+            let (Some(&from), Some(&to)) = (groups.get(i), groups.get(i + 1)) else {
                 continue;
             };
             let Some(group) = starts.get_mut(from as usize..to as usize) else {
