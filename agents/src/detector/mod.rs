@@ -285,7 +285,7 @@ impl Detector {
             let span = at.unwrap_or(local);
             // Within a decoded payload every hit maps to the payload's span: the same rule at the
             // same span adds no evidence, so keep the first.
-            if out.iter().any(|f| f.rule_id == rule.id && f.span == span) {
+            if out.iter().any(|f| f.span == span && f.rule_id == rule.id) {
                 continue;
             }
             out.push(Finding {
