@@ -26,6 +26,14 @@
 //!   for look-around. Every match lies inside the window of one of its literals, so this finds
 //!   the same matches as a search of the whole text. Unbounded sides extend to the text's ends.
 //!
+//! Two filters run before either, and neither loses a match:
+//! - **Requirements**: literal sets from other parts of the pattern, of which every match holds
+//!   one each ([`required_literals`]). The gate scanner looks for them in the same pass; a rule
+//!   whose requirements did not all occur does not run.
+//! - **Line starts**: when every match begins a line and only bytes of a small class (spaces,
+//!   brackets) lie between the line start and the gate literal ([`LineStart`]), a hit with other
+//!   bytes behind it is dropped.
+//!
 //! The regexes are `regex-automata`'s `meta::Regex` (the engine inside `regex::Regex`, same
 //! configuration and semantics), used directly for anchored and span-bounded searches, plus a
 //! forward lazy DFA for anchored rules. Both are compiled lazily, the first time a gate says the
