@@ -13,7 +13,6 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
 
 use super::request_id::RequestId;
 use super::{ApiError, AppState};
@@ -24,17 +23,32 @@ pub(crate) async fn run_scan(state: &AppState, id: &RequestId, request: ScanRequ
     let started = Instant::now();
     match state.swarm.scan(request).await {
         Ok(verdict) => {
-            let mut body = crate::cli::scan::verdict_json(&verdict, started.elapsed().as_secs_f64() * 1e6);
-            if let Value::Object(map) = &mut body {
-                map.insert("request_id".into(), Value::String(id.as_str().to_string()));
-            }
-            Ok(Json(body).into_response())
+            let us = started.elapsed().as_secs_f64() * 1e6;
+            Ok(Json(ScanAnswer {
+                verdict: &verdict,
+                score: verdict.risk,
+                us: (us * 10.0).round() / 10.0,
+                request_id: id.as_str(),
+            })
+            .into_response())
         }
         Err(e) => {
             tracing::debug!(error = %e, "scan refused");
             Err(ApiError::from_swarm(&e).with_request_id(id))
         }
     }
+}
+
+/// The verdict as `aimds scan --jsonl` prints it ([`crate::cli::scan::verdict_json`]) plus the request
+/// id, serialised straight from the verdict: building a `serde_json::Value` first and serialising that
+/// was 4 % of the service's CPU under load.
+#[derive(serde::Serialize)]
+struct ScanAnswer<'a> {
+    #[serde(flatten)]
+    verdict: &'a crate::Verdict,
+    score: f32,
+    us: f64,
+    request_id: &'a str,
 }
 
 /// Attaches the request id to an error from a field check.
