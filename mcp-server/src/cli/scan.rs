@@ -51,9 +51,14 @@ pub struct ScanArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SourceArg {
     User,
+    // The JSON spelling (`"source": "tool_output"` in --jsonl lines, the HTTP API and the verdicts)
+    // works on the command line too.
+    #[value(alias = "tool_output")]
     ToolOutput,
     Document,
+    #[value(alias = "model_output")]
     ModelOutput,
+    #[value(alias = "tool_call")]
     ToolCall,
 }
 
