@@ -17,38 +17,22 @@ use axum::response::{IntoResponse, Response};
 use super::request_id::RequestId;
 use super::{ApiError, AppState};
 use crate::ScanRequest;
+use crate::cli::scan::VerdictAnswer;
 
 /// Scans `request` through the swarm and answers the verdict (200), or the error that says why there is none.
 pub(crate) async fn run_scan(state: &AppState, id: &RequestId, request: ScanRequest) -> Result<Response, ApiError> {
     let started = Instant::now();
     match state.swarm.scan(request).await {
         Ok(verdict) => {
-            let us = started.elapsed().as_secs_f64() * 1e6;
-            Ok(Json(ScanAnswer {
-                verdict: &verdict,
-                score: verdict.risk,
-                us: (us * 10.0).round() / 10.0,
-                request_id: id.as_str(),
-            })
-            .into_response())
+            let mut answer = VerdictAnswer::new(&verdict, started.elapsed().as_secs_f64() * 1e6);
+            answer.request_id = Some(id.as_str());
+            Ok(Json(answer).into_response())
         }
         Err(e) => {
             tracing::debug!(error = %e, "scan refused");
             Err(ApiError::from_swarm(&e).with_request_id(id))
         }
     }
-}
-
-/// The verdict as `aimds scan --jsonl` prints it ([`crate::cli::scan::verdict_json`]) plus the request
-/// id, serialised straight from the verdict: building a `serde_json::Value` first and serialising that
-/// was 4 % of the service's CPU under load.
-#[derive(serde::Serialize)]
-struct ScanAnswer<'a> {
-    #[serde(flatten)]
-    verdict: &'a crate::Verdict,
-    score: f32,
-    us: f64,
-    request_id: &'a str,
 }
 
 /// Attaches the request id to an error from a field check.
