@@ -81,11 +81,13 @@ impl std::ops::Deref for AppState {
     }
 }
 
+/// Behind the one `Arc`: only what a task outside the state holds on to has an `Arc` of its own
+/// (the swarm, the draining flag, the audit-walk permit).
 pub struct Shared {
     pub swarm: Arc<Swarm>,
-    pub options: Arc<ServeOptions>,
+    pub options: ServeOptions,
     pub metrics: metrics::HttpMetrics,
-    pub limiter: Option<Arc<rate::Limiter>>,
+    pub limiter: Option<rate::Limiter>,
     /// Set once a shutdown signal arrived: `/ready` answers 503 so load balancers stop routing here.
     pub draining: Arc<AtomicBool>,
     /// One audit-chain walk at a time: it reads the whole chain.
@@ -98,10 +100,10 @@ impl AppState {
         for role in swarm.status().roles.iter().filter(|r| r.mode != "inline") {
             swarm.metrics().declare_role(role.role);
         }
-        let limiter = options.rate_limit.map(|r| Arc::new(rate::Limiter::new(r)));
+        let limiter = options.rate_limit.map(rate::Limiter::new);
         Ok(AppState(Arc::new(Shared {
             swarm,
-            options: Arc::new(options),
+            options,
             metrics,
             limiter,
             draining: Arc::new(AtomicBool::new(false)),
