@@ -1633,6 +1633,7 @@ fn shortest_len(literals: &[Vec<u8>]) -> usize {
 /// non-word byte, or the text's start, precedes every match of `hir`).
 fn required_literals(hir: &Hir, bounded: bool, depth: usize, literals: &mut Literals) -> Vec<(Lits, bool)> {
     use regex_syntax::hir::HirKind;
+    use std::collections::BTreeSet;
     if depth > MAX_REQUIRE_DEPTH {
         return Vec::new();
     }
@@ -1666,12 +1667,17 @@ fn required_literals(hir: &Hir, bounded: bool, depth: usize, literals: &mut Lite
             // Which set of one branch joins which of another's: the one sharing most literals
             // with it (a noun set with the other branch's noun set, not with its qualifiers),
             // so that each union stays as narrow as the branches allow.
-            let mut unions: Vec<Option<(Vec<Vec<u8>>, bool)>> = each
+            // (Ordered sets of borrowed literals: counting the shared ones by scanning a vector,
+            // and copying each literal into every union, was most of the rules' compile time.)
+            // A union being built (`None` once a branch had no set left for it), and whether
+            // its literals need only be looked for where a word starts.
+            type Union<'a> = Option<(BTreeSet<&'a [u8]>, bool)>;
+            let mut unions: Vec<Union> = each
                 .first()
                 .map(|b| {
                     b.iter()
                         .take(MAX_REQUIREMENTS + 1)
-                        .map(|(l, ws)| Some((l.to_vec(), *ws)))
+                        .map(|(l, ws)| Some((l.iter().map(Vec::as_slice).collect(), *ws)))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -1679,7 +1685,7 @@ fn required_literals(hir: &Hir, bounded: bool, depth: usize, literals: &mut Lite
                 let mut used = vec![false; branch.len()];
                 for slot in &mut unions {
                     let Some((union, ws)) = slot else { continue };
-                    let shared = |set: &Lits| set.iter().filter(|l| union.contains(l)).count();
+                    let shared = |set: &Lits| set.iter().filter(|l| union.contains(l.as_slice())).count();
                     let pick = (0..branch.len())
                         .filter(|&j| !used.get(j).copied().unwrap_or(true))
                         .max_by_key(|&j| (branch.get(j).map_or(0, |s| shared(&s.0)), std::cmp::Reverse(j)));
@@ -1688,9 +1694,7 @@ fn required_literals(hir: &Hir, bounded: bool, depth: usize, literals: &mut Lite
                             if let Some(u) = used.get_mut(j) {
                                 *u = true;
                             }
-                            union.extend(set.iter().cloned());
-                            union.sort();
-                            union.dedup();
+                            union.extend(set.iter().map(Vec::as_slice));
                             *ws &= *branch_ws;
                         }
                         None => *slot = None,
@@ -1701,7 +1705,7 @@ fn required_literals(hir: &Hir, bounded: bool, depth: usize, literals: &mut Lite
                 .into_iter()
                 .flatten()
                 .filter(|(u, _)| u.len() <= MAX_ANCHORS_PER_RULE)
-                .map(|(u, ws)| (Lits::from(u), ws))
+                .map(|(u, ws)| (u.into_iter().map(<[u8]>::to_vec).collect(), ws))
                 .collect();
             let prefix = literals.of(hir, true).map(|l| (l, bounded));
             let suffix = literals.of(hir, false).map(|l| (l, false));
