@@ -45,6 +45,9 @@ pub struct TrainArgs {
     /// With --loso: classifier thresholds (detector.classifier_threshold) to report.
     #[arg(long, value_delimiter = ',', default_value = "0.5")]
     pub thresholds: Vec<f32>,
+    /// With --loso: also print the TPR of each attack category of the held-out file.
+    #[arg(long, requires = "loso")]
+    pub by_category: bool,
 }
 
 /// The shared corpus fills every attack template's request slot with this phrase (its
@@ -181,6 +184,11 @@ fn loso(args: &TrainArgs, corpora: &[Corpus], config: Option<&Path>) -> anyhow::
                 s.benign,
                 pct(s.fpr())
             );
+            if args.by_category {
+                for (cat, (hit, n)) in &s.by_category {
+                    println!("    {:<24} {:>7} {:>7}", cat, n, pct(*hit as f64 / (*n).max(1) as f64));
+                }
+            }
         }
     }
     Ok(super::exit::OK)
