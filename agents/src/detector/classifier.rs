@@ -334,7 +334,7 @@ fn segments(text: &[u8], out: &mut Vec<(usize, usize)>) {
     let whole = trim(0, text.len());
     let mut push = |s: usize, e: usize| {
         let (s, e) = trim(s, e);
-        if (MIN_SEGMENT..=WINDOW).contains(&(e - s)) && (s, e) != whole && out.len() < MAX_SEGMENTS {
+        if (MIN_SEGMENT..=WINDOW).contains(&e.saturating_sub(s)) && (s, e) != whole && out.len() < MAX_SEGMENTS {
             out.push((s, e));
         }
     };
@@ -383,7 +383,8 @@ fn segments(text: &[u8], out: &mut Vec<(usize, usize)>) {
             if paragraph < line_start {
                 push(paragraph, line_start);
             }
-            paragraph = at + 1;
+            // (`at` is the text's length after its last line: no paragraph starts past it)
+            paragraph = (at + 1).min(text.len());
         }
         line_start = at + 1;
     }
@@ -1280,6 +1281,10 @@ mod tests {
         let whole = "  # a comment line that is long enough to be scored on its own, really  \n";
         assert!(segment_texts(whole).is_empty());
         assert!(segment_texts("").is_empty());
+        // A text that ends with a blank line has no paragraph after it.
+        let para = "The totals in column F now include the freight surcharge we discussed.";
+        assert_eq!(segment_texts(&format!("Hi,\n\n{para}\n\n")), vec![para]);
+        assert!(segment_texts("\n\n\n").is_empty());
     }
 
     #[test]
