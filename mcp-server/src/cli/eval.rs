@@ -58,6 +58,13 @@ impl FileScore {
     pub fn fpr(&self) -> f64 {
         ratio(self.false_positives, self.benign)
     }
+
+    /// One line per attack category, under the file's line: its rows and the share caught.
+    pub fn print_by_category(&self) {
+        for (cat, (hit, n)) in &self.by_category {
+            println!("    {:<24} {:>7} {:>7}", cat, n, pct(ratio(*hit, *n)));
+        }
+    }
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
@@ -194,9 +201,7 @@ pub fn run(args: EvalArgs, config: Option<&Path>) -> anyhow::Result<i32> {
             percentile(&s.us, 0.99)
         );
         if args.by_category {
-            for (cat, (hit, n)) in &s.by_category {
-                println!("    {:<24} {:>7} {:>7}", cat, n, pct(ratio(*hit, *n)));
-            }
+            s.print_by_category();
         }
         if s.excluded > 0 || s.errors > 0 {
             println!(
@@ -208,7 +213,8 @@ pub fn run(args: EvalArgs, config: Option<&Path>) -> anyhow::Result<i32> {
     Ok(super::exit::OK)
 }
 
-fn pct(x: f64) -> String {
+/// A share as a percentage with one decimal, `-` when undefined (no rows).
+pub fn pct(x: f64) -> String {
     if x.is_nan() {
         "-".into()
     } else {

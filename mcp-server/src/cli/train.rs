@@ -154,13 +154,6 @@ fn loso(args: &TrainArgs, corpora: &[Corpus], config: Option<&Path>) -> anyhow::
         Some(p) => SwarmConfig::from_file(p)?,
         None => SwarmConfig::default(),
     };
-    let pct = |x: f64| {
-        if x.is_nan() {
-            "-".to_string()
-        } else {
-            format!("{:.1}%", x * 100.0)
-        }
-    };
     println!("leave-one-source-out: classifier trained without the file, whole detector evaluated on it");
     println!(
         "{:<28} {:>9} {:>7} {:>7} {:>7} {:>7}",
@@ -180,14 +173,12 @@ fn loso(args: &TrainArgs, corpora: &[Corpus], config: Option<&Path>) -> anyhow::
                 held.name,
                 threshold,
                 s.attacks,
-                pct(s.tpr()),
+                eval::pct(s.tpr()),
                 s.benign,
-                pct(s.fpr())
+                eval::pct(s.fpr())
             );
             if args.by_category {
-                for (cat, (hit, n)) in &s.by_category {
-                    println!("    {:<24} {:>7} {:>7}", cat, n, pct(*hit as f64 / (*n).max(1) as f64));
-                }
+                s.print_by_category();
             }
         }
     }
