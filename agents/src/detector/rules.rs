@@ -455,8 +455,18 @@ impl RuleSet {
 
     /// Appends every hit of every rule: `normalized` is the normalised text, `raw` the original.
     pub fn scan(&self, normalized: &str, raw: &str, out: &mut Vec<RuleHit>) {
-        self.scan_target(&self.normalized, Target::Normalized, normalized, out);
-        self.scan_target(&self.raw, Target::Raw, raw, out);
+        self.scan_only(Target::Normalized, normalized, out);
+        self.scan_only(Target::Raw, raw, out);
+    }
+
+    /// Appends every hit of the rules of one target (`text`: that target's text). The two targets
+    /// are independent, so a long text's scan may run them on two threads.
+    pub fn scan_only(&self, target: Target, text: &str, out: &mut Vec<RuleHit>) {
+        let matcher = match target {
+            Target::Normalized => &self.normalized,
+            Target::Raw => &self.raw,
+        };
+        self.scan_target(matcher, target, text, out);
     }
 
     fn scan_target(&self, m: &TargetMatcher, target: Target, text: &str, out: &mut Vec<RuleHit>) {
