@@ -8,7 +8,7 @@
 //! sums turn any window's score into two subtractions, and the detector reports the
 //! strongest window. An injected paragraph inside an ordinary page is judged on its own,
 //! not diluted by the page around it. The same sums score the text's natural units
-//! ([`segments`]: paragraphs, comment blocks, markup lines, quoted strings) at no extra pass,
+//! (`segments`: paragraphs, comment blocks, markup lines, quoted strings) at no extra pass,
 //! so a two-line comment in a page of code is judged as those two lines.
 //!
 //! The weights ship in `skills/classifier/model.bin`, written by [`train`] (`aimds train`).
@@ -559,7 +559,7 @@ impl Model {
         sigmoid(self.logit(sum, n))
     }
 
-    /// Score every window and every segment ([`segments`]) of `text` and return the strongest.
+    /// Score every window and every segment (`segments`) of `text` and return the strongest.
     pub fn best_window(&self, text: &str) -> WindowScore {
         let len = text.len();
         let mut spans: Vec<(usize, usize)> = Vec::new();

@@ -4,7 +4,7 @@
 //! - one aho-corasick automaton for the literal rules;
 //! - one aho-corasick automaton of *gate literals*: for a regex, a finite set of strings one of
 //!   which every match contains at a known place (regex-syntax's literal extraction, see
-//!   [`gate_of`]). A regex rule runs only when one of its gate literals occurs in the text, and
+//!   `gate_of`). A regex rule runs only when one of its gate literals occurs in the text, and
 //!   only where it occurs;
 //! - the regexes without any gate, each run alone over the whole text.
 //!
@@ -28,10 +28,10 @@
 //!
 //! Two filters run before either, and neither loses a match:
 //! - **Requirements**: literal sets from other parts of the pattern, of which every match holds
-//!   one each ([`required_literals`]). The gate scanner looks for them in the same pass; a rule
+//!   one each (`required_literals`). The gate scanner looks for them in the same pass; a rule
 //!   whose requirements did not all occur does not run.
 //! - **Line starts**: when every match begins a line and only bytes of a small class (spaces,
-//!   brackets) lie between the line start and the gate literal ([`LineStart`]), a hit with other
+//!   brackets) lie between the line start and the gate literal (`LineStart`), a hit with other
 //!   bytes behind it is dropped.
 //!
 //! The regexes are `regex-automata`'s `meta::Regex` (the engine inside `regex::Regex`, same

@@ -319,7 +319,7 @@ pub struct Candidate {
     /// The classifier's probability for the phrase alone (0 without a classifier).
     pub score: f32,
     pub content_words: usize,
-    /// Words of [`INTENT_WORDS`] in the phrase.
+    /// Words of `INTENT_WORDS` in the phrase.
     pub intent_words: usize,
 }
 

@@ -12,7 +12,7 @@
 //!    HTML elements hidden by inline CSS (`display:none`, `visibility:hidden|collapse`,
 //!    `font-size:0`, `opacity:0`, zero height/width with `overflow:hidden`), by the `hidden`
 //!    attribute, `<template>`, `<input type=hidden>`, or by `aria-hidden="true"` combined with
-//!    off-screen positioning. See [`hidden_markup`] for the matching rules and their limits.
+//!    off-screen positioning. See `hidden_markup` for the matching rules and their limits.
 //! 2. **Redact.** Secret findings become `[REDACTED:secret:<kind>]` (kind from the rule id,
 //!    e.g. `secret.aws.access-key-id` → `aws_access_key_id`); PII findings become
 //!    `[REDACTED:<kind>]` (`email`, `phone`, `credit_card`, `iban`, `ssn`, `ip_address`, ...).
