@@ -308,9 +308,11 @@ fn scan_morse(b: &[u8], out: &mut Vec<Candidate>) {
     let is_mark = |x: u8| matches!(x, b'.' | b'-');
     let is_gap = |x: u8| matches!(x, b' ' | b'/' | b'|' | b'\n' | b'\r' | b'\t');
     let mut i = 0;
-    while let Some(&x) = b.get(i) {
+    // (marks are rare in prose: jump from one to the next)
+    while let Some(at) = b.get(i..).and_then(|rest| memchr::memchr2(b'.', b'-', rest)) {
+        i += at;
         // a run starts with a mark at the text's start or after a gap
-        if !is_mark(x) || i.checked_sub(1).and_then(|p| b.get(p)).is_some_and(|&p| !is_gap(p)) {
+        if i.checked_sub(1).and_then(|p| b.get(p)).is_some_and(|&p| !is_gap(p)) {
             i += 1;
             continue;
         }
