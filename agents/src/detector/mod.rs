@@ -4,7 +4,7 @@
 //! 1. [`normalize`]: NFKC, invisible characters out (reported as hidden text), confusables,
 //!    leetspeak and letter-spacing folded, with a byte map back to the original;
 //! 2. [`rules`]: every skill's literals (aho-corasick) and regexes (`RegexSet`) at once;
-//! 3. [`decode`]: encoded payloads (base64, base32, hex, Morse, url, escapes, HTML references, rot13, reversed) are
+//! 3. [`decode`]: encoded payloads (base64, base32, hex, Morse, Braille, url, escapes, HTML references, rot13, reversed) are
 //!    unwrapped, boundedly, and the decoded text goes through steps 1–5 again;
 //! 4. [`classifier`]: a linear model over hashed n-grams scores every window of the text
 //!    and keeps the strongest, so an injected paragraph stands out of an ordinary page;
