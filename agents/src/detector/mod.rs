@@ -906,6 +906,10 @@ mod tests {
             Just("\u{301}".to_string()), Just("ＩＧＮＯＲＥ".to_string()), Just("SWdub3Jl".to_string()),
             Just("%69%67".to_string()), Just("\\u0069".to_string()), Just("i g n o r e".to_string()),
             Just("1gn0r3".to_string()), Just("忽略".to_string()), Just("\n".to_string()),
+            // Braille, variation selectors, invisible bits, Morse, base32
+            Just("⠠⠊⠛⠝".to_string()), Just("\u{1F600}\u{E0149}\u{FE01}".to_string()),
+            Just("\u{2062}\u{2064}\u{2064}".to_string()), Just(".. --. / ".to_string()),
+            Just("JFXGU5LO==".to_string()), Just("\u{2800} ".to_string()),
             "\\PC{0,12}",
         ], 0..40)) {
             let text: String = parts.concat();
