@@ -551,8 +551,8 @@ const TAG_CARRIERS: &[&str] = &[
     "Here is the summary you asked for.",
 ];
 
-/// RFC 4648 base32 (padded) of the UTF-8 bytes.
-fn base32(s: &str) -> String {
+/// RFC 4648 base32 (padded) of the UTF-8 bytes. (Also the decoder tests' encoder.)
+pub fn base32(s: &str) -> String {
     const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let mut out = String::with_capacity(s.len().div_ceil(5) * 8);
     for chunk in s.as_bytes().chunks(5) {
@@ -570,28 +570,39 @@ fn base32(s: &str) -> String {
     out
 }
 
+/// Bytes as variation selectors, one each: VS1-16 (U+FE00..) for 0-15, VS17-256 (U+E0100..) for
+/// 16-255, the emoji-smuggling convention. (Also the detector tests' encoder.)
+pub fn variation_selectors(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .filter_map(|&b| match b {
+            0..16 => char::from_u32(0xFE00 + u32::from(b)),
+            _ => char::from_u32(0xE0100 + u32::from(b) - 16),
+        })
+        .collect()
+}
+
+/// Bytes as invisible bits, eight each, most significant first: invisible times (U+2062) for 0,
+/// invisible plus (U+2064) for 1 ("Sneaky Bits"). (Also the detector tests' encoder.)
+pub fn invisible_bits(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .flat_map(|&b| {
+            (0..8)
+                .rev()
+                .map(move |i| if b >> i & 1 == 1 { '\u{2064}' } else { '\u{2062}' })
+        })
+        .collect()
+}
+
 /// The seed's bytes as invisible characters after a harmless sentence: variation selectors
-/// (VS1-16 for 0-15, VS17-256 for 16-255) behind an emoji, or invisible times (0) and invisible
-/// plus (1), eight per byte.
+/// behind an emoji, or invisible bits.
 fn invisible_bytes(seed: &str, rng: &mut Rng) -> String {
     let visible = *rng.pick(TAG_CARRIERS);
-    let hidden: String = if rng.chance(1, 2) {
-        let selectors: String = seed
-            .bytes()
-            .filter_map(|b| match b {
-                0..16 => char::from_u32(0xFE00 + u32::from(b)),
-                _ => char::from_u32(0xE0100 + u32::from(b) - 16),
-            })
-            .collect();
-        format!(" \u{1F600}{selectors}")
+    let hidden = if rng.chance(1, 2) {
+        format!(" \u{1F600}{}", variation_selectors(seed.as_bytes()))
     } else {
-        seed.bytes()
-            .flat_map(|b| {
-                (0..8)
-                    .rev()
-                    .map(move |i| if b >> i & 1 == 1 { '\u{2064}' } else { '\u{2062}' })
-            })
-            .collect()
+        invisible_bits(seed.as_bytes())
     };
     format!("{visible}{hidden}")
 }
@@ -1109,29 +1120,24 @@ mod tests {
     #[test]
     fn base32_and_invisible_bytes_carry_the_seed() {
         let seed = SEEDS[0];
+        // the encoders, pinned to known values (the detector's tests use them)
         assert_eq!(base32("foobar"), "MZXW6YTBOI======");
+        assert_eq!(
+            variation_selectors(&[0, 15, 16, b'A', 255]),
+            "\u{FE00}\u{FE0F}\u{E0100}\u{E0131}\u{E01EF}"
+        );
+        assert_eq!(
+            invisible_bits(b"A"),
+            "\u{2062}\u{2064}\u{2062}\u{2062}\u{2062}\u{2062}\u{2062}\u{2064}"
+        );
         for v in 0..6 {
             let t = mutate(seed, Mutation::Base32, v).text;
             let run: String = t.split_whitespace().filter(|w| w.len() >= 16).collect();
             assert!(run.starts_with(&base32(seed)[..16]), "{t}");
             let t = mutate(seed, Mutation::InvisibleBytes, v).text;
-            let selectors: Vec<u8> = t
-                .chars()
-                .filter_map(|c| match c as u32 {
-                    cp @ 0xFE00..=0xFE0F => u8::try_from(cp - 0xFE00).ok(),
-                    cp @ 0xE0100..=0xE01EF => u8::try_from(cp - 0xE0100 + 16).ok(),
-                    _ => None,
-                })
-                .collect();
-            let bits: Vec<u8> = t
-                .chars()
-                .filter(|&c| c == '\u{2062}' || c == '\u{2064}')
-                .collect::<Vec<_>>()
-                .chunks(8)
-                .map(|byte| byte.iter().fold(0u8, |a, &c| a << 1 | u8::from(c == '\u{2064}')))
-                .collect();
-            let hidden = if selectors.is_empty() { bits } else { selectors };
-            assert_eq!(String::from_utf8(hidden).unwrap(), seed, "{t:?}");
+            let hidden = crate::detector::decode::variation_selector_payload(&t)
+                .or_else(|| crate::detector::decode::invisible_bits_payload(&t));
+            assert_eq!(hidden.as_deref(), Some(seed), "{t:?}");
             assert!(TAG_CARRIERS.iter().any(|c| t.starts_with(c)), "{t:?}");
         }
     }
