@@ -304,7 +304,7 @@ fn find_candidates(text: &str, out: &mut Vec<Candidate>) {
 }
 
 /// Runs of Unicode Braille patterns (spaces between words allowed) with at least
-/// [`MIN_MORSE_LETTERS`] cells. Braille cells are `E2 A0..=A3 xx` in UTF-8.
+/// [`MIN_CODED_LETTERS`] cells. Braille cells are `E2 A0..=A3 xx` in UTF-8.
 fn scan_braille(b: &[u8], out: &mut Vec<Candidate>) {
     let cell = |i: usize| b.get(i) == Some(&0xE2) && b.get(i + 1).is_some_and(|x| (0xA0..=0xA3).contains(x));
     let mut i = 0;
@@ -328,7 +328,7 @@ fn scan_braille(b: &[u8], out: &mut Vec<Candidate>) {
                 break;
             }
         }
-        if cells >= MIN_MORSE_LETTERS {
+        if cells >= MIN_CODED_LETTERS {
             out.push(Candidate {
                 start,
                 end,
@@ -339,11 +339,11 @@ fn scan_braille(b: &[u8], out: &mut Vec<Candidate>) {
     }
 }
 
-/// Fewest Morse letters that make a run worth decoding.
-const MIN_MORSE_LETTERS: usize = 8;
+/// Fewest letters (Morse codes, Braille cells) that make a run worth decoding.
+const MIN_CODED_LETTERS: usize = 8;
 
 /// Runs of Morse code: letters of one to seven `.`/`-` separated by spaces (a `/` or `|`, or
-/// a line break, between words) with at least [`MIN_MORSE_LETTERS`] letters, dots and dashes both.
+/// a line break, between words) with at least [`MIN_CODED_LETTERS`] letters, dots and dashes both.
 fn scan_morse(b: &[u8], out: &mut Vec<Candidate>) {
     let is_mark = |x: u8| matches!(x, b'.' | b'-');
     let is_gap = |x: u8| matches!(x, b' ' | b'/' | b'|' | b'\n' | b'\r' | b'\t');
@@ -376,7 +376,7 @@ fn scan_morse(b: &[u8], out: &mut Vec<Candidate>) {
                 k += 1;
             }
         }
-        if letters >= MIN_MORSE_LETTERS && dots && dashes {
+        if letters >= MIN_CODED_LETTERS && dots && dashes {
             out.push(Candidate {
                 start,
                 end,
@@ -1091,9 +1091,9 @@ fn is_printable(c: char) -> bool {
     !control && !private_use && c != '\u{FFFD}'
 }
 
-/// Fewest variation selectors in one run read as smuggled bytes: an emoji or CJK variant
-/// takes one (U+FE0F after "❤"), never this many.
-const MIN_SMUGGLED_SELECTORS: usize = 8;
+/// Fewest bytes a run of invisible characters must carry to be read as smuggled text (one per
+/// variation selector: an emoji or CJK variant takes one, U+FE0F after "❤", never this many).
+const MIN_SMUGGLED_BYTES: usize = 8;
 
 /// The text smuggled in a run of invisible characters as variation selectors, one byte each
 /// (`run`: the run's original text; other invisible characters in it are skipped). Two
@@ -1101,7 +1101,7 @@ const MIN_SMUGGLED_SELECTORS: usize = 8;
 /// 16–255 (emoji smuggling: the bytes ride after one emoji and display as it alone), or
 /// U+E0100 + byte for every byte (garak's `InjectUnicodeVariantSelectors`). The reading that
 /// decodes to text ([`is_text_like`]) wins, the first one on a tie; `None` when neither does
-/// or the run has fewer than [`MIN_SMUGGLED_SELECTORS`] selectors.
+/// or the run has fewer than [`MIN_SMUGGLED_BYTES`] selectors.
 pub fn variation_selector_payload(run: &str) -> Option<String> {
     let selectors = || {
         run.chars().filter_map(|c| match u32::from(c) {
@@ -1111,7 +1111,7 @@ pub fn variation_selector_payload(run: &str) -> Option<String> {
         })
     };
     // (enough of them)
-    selectors().nth(MIN_SMUGGLED_SELECTORS - 1)?;
+    selectors().nth(MIN_SMUGGLED_BYTES - 1)?;
     let read = |shift_supplement: bool| {
         let bytes: Vec<u8> = selectors()
             .filter_map(|(v, supplement)| {
@@ -1129,7 +1129,7 @@ pub fn variation_selector_payload(run: &str) -> Option<String> {
 /// significant first: INVISIBLE TIMES (U+2062) for 0 and INVISIBLE PLUS (U+2064) for 1 ("Sneaky
 /// Bits"; PyRIT's `SneakyBitsSmugglerConverter`). Other invisible characters in the run are
 /// skipped, trailing bits short of a byte dropped; `None` unless at least
-/// [`MIN_SMUGGLED_SELECTORS`] bytes decode to text.
+/// [`MIN_SMUGGLED_BYTES`] bytes decode to text.
 pub fn invisible_bits_payload(run: &str) -> Option<String> {
     let mut bytes = Vec::new();
     let (mut byte, mut bits) = (0u8, 0u8);
@@ -1146,7 +1146,7 @@ pub fn invisible_bits_payload(run: &str) -> Option<String> {
             (byte, bits) = (0, 0);
         }
     }
-    if bytes.len() < MIN_SMUGGLED_SELECTORS {
+    if bytes.len() < MIN_SMUGGLED_BYTES {
         return None;
     }
     let text = String::from_utf8_lossy(&bytes).into_owned();
