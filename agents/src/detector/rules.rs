@@ -306,6 +306,9 @@ struct Requirement {
 /// The role of a gate-scanner word that opens its rule's gate (requirement `k` is `1 << k`).
 const GATES: u8 = 0;
 
+/// In a scan's per-rule requirement bits: the rule's gate opened.
+const OPENED: u8 = 0x80;
+
 /// Most requirements a gate has: each is a set of gate-scanner words more, and a third set
 /// seldom rules out a text the first two let through.
 const MAX_REQUIREMENTS: usize = 3;
@@ -318,8 +321,9 @@ struct TargetMatcher {
     literal_rules: Vec<usize>,
     /// Finds the gate literals of the gated regex rules (deduplicated) in a text.
     gates: Option<GateScanner>,
-    /// Gate pattern index → range of `gate_owners`.
-    gate_patterns: Vec<(u32, u32)>,
+    /// Gate pattern index → range of `gate_owners`: `from..mid` the rules it gates (`GATES`),
+    /// `mid..to` those with a requirement it is in.
+    gate_patterns: Vec<(u32, u32, u32)>,
     /// The rules each gate literal gates (`GATES`) or is in requirement `k` of (`1 << k`).
     gate_owners: Vec<(usize, u8)>,
     /// The gated rules.
@@ -492,45 +496,56 @@ impl RuleSet {
     /// The gated rules of one target: one pass of the gate automaton, then each rule whose gate
     /// (and requirement) hit, over the places its gate hit.
     fn scan_gates(&self, gates: &GateScanner, m: &TargetMatcher, target: Target, text: &str, out: &mut Vec<RuleHit>) {
-        // (rule, start) of every gate hit, in the automaton's order (by end), the rules hit (in
-        // order of their first hit) and which requirements are met (a bit each); allocated on the
-        // first hit only. Everything after the pass works on the rules hit, not on every rule.
+        // (literal, start) of every gate hit, in the scanner's order (by start). Which rules a
+        // literal opens, and which requirements it meets, is looked at once per distinct literal
+        // after the pass, and a hit is handed to its rules only when they run: an attack text
+        // hits common literals ("you", "system") that open or serve many rules, most of which
+        // stay shut for want of a requirement.
         let mut hits: Vec<(u32, u32)> = Vec::new();
-        let mut hit_rules: Vec<u32> = Vec::new();
-        let mut met: Vec<u8> = Vec::new();
-        // Hits per rule; past the cap a rule runs over the whole text and its hits are not kept
-        // (a text full of one gate literal, e.g. digits for the card number rule).
-        let cap = MAX_GATE_HITS_BASE + text.len() / 16;
-        let mut counts: Vec<u32> = Vec::new();
+        // The literals hit, in order of their first hit (a bit each marks them seen).
+        let mut seen: Vec<u64> = Vec::new();
+        let mut literals: Vec<u32> = Vec::new();
         gates.find(text.as_bytes(), |pattern, start| {
-            let Some(&(from, to)) = m.gate_patterns.get(pattern) else {
-                return;
-            };
-            for &(rule, role) in m.gate_owners.get(from as usize..to as usize).unwrap_or(&[]) {
-                if role == GATES {
-                    if counts.is_empty() {
-                        counts = vec![0; self.rules.len()];
-                    }
-                    let Some(count) = counts.get_mut(rule) else { continue };
-                    if *count == 0 {
-                        hit_rules.push(rule as u32);
-                    }
-                    *count = count.saturating_add(1);
-                    if *count as usize <= cap {
-                        hits.push((rule as u32, start as u32));
-                    }
-                } else {
-                    if met.is_empty() {
-                        met = vec![0; self.rules.len()];
-                    }
-                    if let Some(bits) = met.get_mut(rule) {
-                        *bits |= role;
-                    }
-                }
+            hits.push((pattern as u32, start as u32));
+            if seen.is_empty() {
+                seen = vec![0; m.gate_patterns.len().div_ceil(64)];
+            }
+            if let Some(word) = seen.get_mut(pattern / 64)
+                && *word & (1 << (pattern % 64)) == 0
+            {
+                *word |= 1 << (pattern % 64);
+                literals.push(pattern as u32);
             }
         });
         if hits.is_empty() {
             return;
+        }
+        let opens = |pattern: u32| {
+            m.gate_patterns
+                .get(pattern as usize)
+                .and_then(|&(from, mid, _)| m.gate_owners.get(from as usize..mid as usize))
+                .unwrap_or(&[])
+        };
+        // The requirements met (a bit each) and the rules opened ([`OPENED`]), in order of first hit.
+        let mut met = vec![0u8; self.rules.len()];
+        let mut hit_rules: Vec<u32> = Vec::new();
+        for &pattern in &literals {
+            let Some(&(from, mid, to)) = m.gate_patterns.get(pattern as usize) else {
+                continue;
+            };
+            for &(rule, role) in m.gate_owners.get(mid as usize..to as usize).unwrap_or(&[]) {
+                if let Some(bits) = met.get_mut(rule) {
+                    *bits |= role;
+                }
+            }
+            for &(rule, _) in m.gate_owners.get(from as usize..mid as usize).unwrap_or(&[]) {
+                if let Some(bits) = met.get_mut(rule)
+                    && *bits & OPENED == 0
+                {
+                    *bits |= OPENED;
+                    hit_rules.push(rule as u32);
+                }
+            }
         }
         // The rules that run: hit, with every requirement met; in rule order, as the output is.
         hit_rules.retain(|&rule| {
@@ -541,32 +556,59 @@ impl RuleSet {
                 .map_or(0, |g| (1u8 << g.require.len()) - 1);
             met.get(rule as usize).copied().unwrap_or(0) & needs == needs
         });
+        if hit_rules.is_empty() {
+            return;
+        }
         hit_rules.sort_unstable();
-        // Group the starts by rule (a counting sort, which keeps the automaton's order within a
-        // rule): `next[rule]` is where its next start goes, `groups[i]` where rule i's begin.
-        let kept = |rule: usize| counts.get(rule).map_or(0, |&c| (c as usize).min(cap) as u32);
+        // Hits per rule that runs (`next` is `u32::MAX` for the others).
         let mut next = vec![u32::MAX; self.rules.len()];
+        let mut counts = vec![0u32; self.rules.len()];
+        for &rule in &hit_rules {
+            if let Some(n) = next.get_mut(rule as usize) {
+                *n = 0;
+            }
+        }
+        for &(pattern, _) in &hits {
+            for &(rule, _) in opens(pattern) {
+                if next.get(rule).is_some_and(|&n| n != u32::MAX)
+                    && let Some(c) = counts.get_mut(rule)
+                {
+                    *c += 1;
+                }
+            }
+        }
+        // Past the cap a rule runs over the whole text and its hits are not kept (a text full
+        // of one gate literal, e.g. digits for the card number rule).
+        let cap = MAX_GATE_HITS_BASE + text.len() / 16;
+        let over_cap = |rule: usize| counts.get(rule).is_some_and(|&c| c as usize > cap);
+        // Group the starts by rule (a counting sort, which keeps the scanner's order within a
+        // rule): `next[rule]` is where its next start goes (`u32::MAX`: it does not run, or runs
+        // over the whole text), `groups[i]` where rule i's begin.
         let mut groups = Vec::with_capacity(hit_rules.len() + 1);
         let mut total = 0u32;
         for &rule in &hit_rules {
             groups.push(total);
-            if let Some(n) = next.get_mut(rule as usize) {
-                *n = total;
+            let Some(n) = next.get_mut(rule as usize) else { continue };
+            if over_cap(rule as usize) {
+                *n = u32::MAX;
+                continue;
             }
-            total += kept(rule as usize);
+            *n = total;
+            total += counts.get(rule as usize).copied().unwrap_or(0);
         }
         groups.push(total);
         let mut starts = vec![0u32; total as usize];
-        for &(rule, start) in &hits {
-            let Some(at) = next.get_mut(rule as usize).filter(|at| **at != u32::MAX) else {
-                continue;
-            };
-            if let Some(slot) = starts.get_mut(*at as usize) {
-                *slot = start;
+        for &(pattern, start) in &hits {
+            for &(rule, _) in opens(pattern) {
+                let Some(at) = next.get_mut(rule).filter(|at| **at != u32::MAX) else {
+                    continue;
+                };
+                if let Some(slot) = starts.get_mut(*at as usize) {
+                    *slot = start;
+                }
+                *at += 1;
             }
-            *at += 1;
         }
-        drop(hits);
         // A process's first scans build the engines of the rules that open (lazily, ~1 ms each):
         // several at once build on several threads.
         let unbuilt: Vec<usize> = hit_rules
@@ -582,18 +624,18 @@ impl RuleSet {
             let (Some(&from), Some(&to)) = (groups.get(i), groups.get(i + 1)) else {
                 continue;
             };
+            if over_cap(rule) {
+                self.scan_span(rule, target, text, (0, text.len()), &mut 0, out);
+                continue;
+            }
             let Some(group) = starts.get_mut(from as usize..to as usize) else {
                 continue;
             };
             if group.is_empty() {
                 continue;
             }
-            if counts.get(rule).is_some_and(|&c| c as usize > cap) {
-                self.scan_span(rule, target, text, (0, text.len()), &mut 0, out);
-                continue;
-            }
-            // Within a rule the hits come ordered by end; starts are out of order only where
-            // literals of different lengths end close together, so insertion sort is linear here.
+            // Within a rule the hits come ordered by start, but for a rule with several literals
+            // (a hit of each where they overlap): insertion sort is linear here.
             insertion_sort(group);
             let mut distinct = dedup_sorted(group);
             if let Some(line) = self.slots.get(rule).and_then(|s| s.gate.as_ref()?.line_start.as_ref()) {
@@ -882,20 +924,26 @@ fn anchored_end(
     let input = Input::new(hay).span(start..hay.len()).anchored(Anchored::Yes);
     let mut sid = dfa.start_state_forward(cache, &input).map_err(|_| ())?;
     let mut end = None;
-    let mut at = start;
-    while let Some(&byte) = hay.get(at) {
-        *budget = budget.checked_sub(1).ok_or(())?;
+    // The budget bounds the bytes stepped: the loop runs over at most that many, with no
+    // per-byte budget or bounds check (this loop is most of a gated rule's cost).
+    let rest = hay.get(start..).unwrap_or(&[]);
+    let allowed = rest.len().min(*budget);
+    for (i, &byte) in rest.get(..allowed).unwrap_or(&[]).iter().enumerate() {
         sid = dfa.next_state(cache, sid, byte).map_err(|_| ())?;
         if sid.is_tagged() {
             if sid.is_match() {
-                end = Some(at);
+                end = Some(start + i);
             } else if sid.is_dead() {
+                *budget -= i + 1;
                 return Ok(end);
             } else if sid.is_quit() {
                 return Err(());
             }
         }
-        at += 1;
+    }
+    *budget -= allowed;
+    if allowed < rest.len() {
+        return Err(());
     }
     sid = dfa.next_eoi_state(cache, sid).map_err(|_| ())?;
     if sid.is_match() {
@@ -1050,8 +1098,11 @@ impl TargetMatcher {
         for group in gate_words.chunk_by(|a, b| a.0 == b.0) {
             let Some((word, _, _, _)) = group.first() else { continue };
             let from = gate_owners.len() as u32;
-            gate_owners.extend(group.iter().map(|&(_, _, rule, role)| (rule, role)));
-            gate_patterns.push((from, gate_owners.len() as u32));
+            let owner = |&(_, _, rule, role): &(Vec<u8>, bool, usize, u8)| (rule, role);
+            gate_owners.extend(group.iter().filter(|g| g.3 == GATES).map(owner));
+            let mid = gate_owners.len() as u32;
+            gate_owners.extend(group.iter().filter(|g| g.3 != GATES).map(owner));
+            gate_patterns.push((from, mid, gate_owners.len() as u32));
             words.push((word, group.iter().any(|g| g.1)));
         }
         let gates = if words.is_empty() {
@@ -1958,6 +2009,19 @@ mod tests {
         assert_eq!(h.iter().filter(|h| h.0 == "re").count(), MAX_HITS_PER_RULE);
     }
 
+    /// A gate literal hit more often than the cap: the rule runs over the whole text instead,
+    /// and finds the same match as when the hits are few.
+    #[test]
+    fn a_gate_hit_past_the_cap_runs_its_rule_over_the_whole_text() {
+        let set = RuleSet::compile(vec![rule("re", Pattern::Regex(r"abx+c".into()), Target::Normalized)]).unwrap();
+        for n in [10, 6_000] {
+            let text = format!("{}abxxc", "abx ".repeat(n));
+            let cap = MAX_GATE_HITS_BASE + text.len() / 16;
+            assert_eq!(n > cap, n == 6_000, "{n} hits against a cap of {cap}");
+            assert_eq!(hits(&set, &text, ""), vec![("re".into(), 4 * n, 4 * n + 5)], "{n} hits");
+        }
+    }
+
     #[test]
     fn validator_filters_hits() {
         let mut r = rule("card", Pattern::Regex(r"\d{13,19}".into()), Target::Raw);
@@ -2422,22 +2486,5 @@ mod tests {
             failures.len(),
             failures.join("\n")
         );
-    }
-}
-#[cfg(test)]
-mod scratch_debug {
-    #[test]
-    fn dbg_req() {
-        let p = std::env::var("P").unwrap_or_default();
-        let hir = regex_syntax::Parser::new().parse(&p).unwrap();
-        let mut l = super::Literals::default();
-        for (s, ws) in super::required_literals(&hir, super::starts_at_boundary(&hir), 0, &mut l) {
-            let v: Vec<String> = s
-                .iter()
-                .take(10)
-                .map(|x| String::from_utf8_lossy(x).into_owned())
-                .collect();
-            eprintln!("ws={ws} findable={} {:?}", super::findable(&s, ws, true), v);
-        }
     }
 }
