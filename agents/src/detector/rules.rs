@@ -1493,10 +1493,11 @@ fn is_word_byte(b: u8) -> bool {
 }
 
 /// Whether the scan finds every occurrence that matters of these literals (cut as [`gate_word`]
-/// cuts them, keeping their start or end) without an automaton pass over the whole of an ASCII
-/// text: each begins with a non-word ASCII byte (found at the few places that byte occurs), or
-/// holds a non-ASCII byte (found only in texts that do), or begins with a word byte and
-/// `word_start` holds (found where words start).
+/// cuts them, keeping their start or end) by looking at a few places of an ASCII text rather
+/// than inside every word: each begins with a non-word byte (found at the few places that
+/// byte occurs; a non-ASCII byte only in texts that have one), or begins with a word byte and
+/// `word_start` holds (found where words start). "dan模式" is not: looked for anywhere, its
+/// "d" would be tried inside every word of every English text.
 fn findable(literals: &[Vec<u8>], word_start: bool, keep_start: bool) -> bool {
     literals.iter().all(|l| {
         let first = if keep_start {
@@ -1504,7 +1505,7 @@ fn findable(literals: &[Vec<u8>], word_start: bool, keep_start: bool) -> bool {
         } else {
             l.get(l.len().saturating_sub(GATE_WORD_BYTES))
         };
-        !l.is_ascii() || first.is_some_and(|&b| !is_word_byte(b) || (word_start && keep_start))
+        first.is_some_and(|&b| !is_word_byte(b) || (word_start && keep_start))
     })
 }
 
