@@ -2443,6 +2443,19 @@ mod tests {
         assert!(ids.len() >= 3, "{ids:?}");
     }
 
+    /// The gate scanner skips the inside of words only while no gate literal of a shipped rule
+    /// is looked for there: one such literal makes every English text slower.
+    #[test]
+    fn no_embedded_gate_literal_is_looked_for_inside_words() {
+        let set = embedded_set();
+        for (target, m) in [("normalized", &set.normalized), ("raw", &set.raw)] {
+            assert!(
+                !m.gates.as_ref().is_some_and(|g| g.anywhere_in_words),
+                "a {target} gate literal begins with a word byte and is looked for anywhere"
+            );
+        }
+    }
+
     #[test]
     fn no_rules_no_hits() {
         let set = RuleSet::compile(vec![]).unwrap();
