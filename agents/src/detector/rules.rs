@@ -1367,7 +1367,11 @@ impl GateScanner {
     /// Looks up the prefixes of `rest` of the lengths in `lengths` (bit `l - 1`: length `l`).
     #[inline(never)]
     fn look_up(&self, rest: &[u8], mut lengths: u8, at: usize, hit: &mut impl FnMut(usize, usize)) {
-        let window = pack_le(rest.get(..rest.len().min(GATE_WORD_BYTES)).unwrap_or(&[]));
+        // (eight bytes at once where eight remain: no variable-length copy)
+        let window = match rest.first_chunk::<GATE_WORD_BYTES>() {
+            Some(eight) => u64::from_le_bytes(*eight),
+            None => pack_le(rest),
+        };
         let size = self.table.len();
         while lengths != 0 {
             let len = lengths.trailing_zeros() as u8 + 1;
