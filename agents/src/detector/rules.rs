@@ -1226,12 +1226,17 @@ struct GateScanner {
     anywhere_in_words: bool,
 }
 
-/// A 16-bit hash of three bytes.
+/// A [`TRIPLE_BITS`]-bit hash of three bytes, blind to ASCII case (`| 0x20`): a case-insensitive
+/// word's many spellings share one entry, so the table stays small enough to sit in L1 cache
+/// (it is read at every word start; a table of every spelling missed the cache there).
 #[inline]
 fn triple(b0: u8, b1: u8, b2: u8) -> usize {
-    let x = u32::from(b0) << 16 | u32::from(b1) << 8 | u32::from(b2);
-    (x.wrapping_mul(0x9E37_79B1) >> 16) as usize
+    let x = u32::from(b0 | 0x20) << 16 | u32::from(b1 | 0x20) << 8 | u32::from(b2 | 0x20);
+    (x.wrapping_mul(0x9E37_79B1) >> (32 - TRIPLE_BITS)) as usize
 }
+
+/// Bits of [`triple`]'s hash: the table has `1 << TRIPLE_BITS` entries of one byte.
+const TRIPLE_BITS: u32 = 13;
 
 const WORD: u8 = 1;
 const ANYWHERE: u8 = 2;
@@ -1257,7 +1262,7 @@ impl GateScanner {
             }
         }
         let mut pairs = Box::new([0u64; 1024]);
-        let mut triples = vec![0u8; 1 << 16];
+        let mut triples = vec![0u8; 1 << TRIPLE_BITS];
         let mut anywhere_in_words = false;
         for (pattern, &(word, anywhere)) in words.iter().enumerate() {
             let (Some(&b), Ok(len)) = (word.first(), u8::try_from(word.len())) else {
