@@ -81,6 +81,41 @@ fn scan_allows_a_plain_question_and_exits_0() {
     assert_eq!(v["action"], "allow");
 }
 
+/// A tool's input carrying SQL injection: flagged as code injection, with the span of the
+/// quote that breaks out of the string; no code-injection rule fires on the same query without
+/// the break.
+#[test]
+fn sql_injection_in_a_tool_input_is_code_injection() {
+    let text = "Search for user: admin' UNION SELECT username, password FROM users --";
+    let out = aimds().args(["scan", "--source", "tool_call", text]).output().unwrap();
+    let v = json(&out.stdout);
+    assert_eq!(v["flagged"], true, "{v}");
+    let finding = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["category"] == "code_injection")
+        .unwrap_or_else(|| panic!("no code_injection finding: {v}"));
+    let start = finding["span"]["start"].as_u64().unwrap() as usize;
+    assert_eq!(&text[start..start + 1], "'", "{finding}");
+
+    let plain = "SELECT username FROM users WHERE name = 'admin' ORDER BY id";
+    let v = json(
+        &aimds()
+            .args(["scan", "--source", "tool_call", plain])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["rule_id"].as_str())
+        .collect();
+    assert!(!rules.iter().any(|r| r.starts_with("ci.")), "{v}");
+}
+
 #[test]
 fn tool_output_injection_is_sanitized_not_blocked() {
     let page = "<html><body><h1>Weather</h1><p>Sunny, 21°C.</p>\
@@ -255,6 +290,7 @@ fn skills_list_shows_every_skill_with_rule_counts() {
         "system-prompt-leak",
         "pii",
         "secrets",
+        "code-injection",
         "classifier",
     ] {
         assert!(names.contains(&want), "{want} missing from {names:?}");

@@ -81,10 +81,13 @@ pub enum Category {
     Secret,
     PolicyViolation,
     Anomaly,
+    /// Payloads aimed at the tools behind the model: SQL, shell and template injection, requests
+    /// to internal or cloud-metadata addresses.
+    CodeInjection,
 }
 
 impl Category {
-    pub const ALL: [Category; 10] = [
+    pub const ALL: [Category; 11] = [
         Category::PromptInjection,
         Category::Jailbreak,
         Category::Obfuscation,
@@ -95,6 +98,7 @@ impl Category {
         Category::Secret,
         Category::PolicyViolation,
         Category::Anomaly,
+        Category::CodeInjection,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -109,6 +113,7 @@ impl Category {
             Category::Secret => "secret",
             Category::PolicyViolation => "policy_violation",
             Category::Anomaly => "anomaly",
+            Category::CodeInjection => "code_injection",
         }
     }
 
@@ -125,6 +130,7 @@ impl Category {
                 | Category::CanaryLeak
                 | Category::PolicyViolation
                 | Category::Anomaly
+                | Category::CodeInjection
         )
     }
 }

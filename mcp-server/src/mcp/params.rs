@@ -286,6 +286,7 @@ pub enum CategoryParam {
     Secret,
     PolicyViolation,
     Anomaly,
+    CodeInjection,
 }
 
 impl From<CategoryParam> for aimds_runtime::Category {
@@ -302,6 +303,7 @@ impl From<CategoryParam> for aimds_runtime::Category {
             CategoryParam::Secret => C::Secret,
             CategoryParam::PolicyViolation => C::PolicyViolation,
             CategoryParam::Anomaly => C::Anomaly,
+            CategoryParam::CodeInjection => C::CodeInjection,
         }
     }
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FindingOut {
     /// prompt_injection, jailbreak, obfuscation, exfiltration, system_prompt_leak, canary_leak, pii, secret,
-    /// policy_violation or anomaly.
+    /// policy_violation, anomaly or code_injection.
     pub category: String,
     /// The rule, model or policy that fired (e.g. `pi.ignore-previous`, `policy.no-egress-after-secret-read`).
     pub rule_id: String,
