@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Clean tool outputs for measuring false positives: pieces of files that ship with this machine's
+Debian, Python 3.11 and Node 20 packages - source code, headers, docs and configs, what an agent's
+read-file and shell tools return. Evaluation only: nothing here is used for training (the
+classifier's benign code comes from the cargo registry, scripts/benign_code.py).
+
+  python3 scripts/clean_tool_outputs.py 1 > target/tool_outputs_1.jsonl
+  python3 scripts/clean_tool_outputs.py 2 > target/tool_outputs_2.jsonl
+  aimds --config swarm-configs/low-latency.yaml eval --source tool_output --show-errors 50 target/tool_outputs_2.jsonl
+
+Sample 1 (seed 11, 1,450 rows) was the first look: the rule false positives it showed were fixed.
+Sample 2 (seed 2026, 1,476 rows, files disjoint from sample 1) was drawn after that, to measure.
+Each row is up to 4 KB of a file from a randomly chosen line to its end. Python stdlib docstrings
+are also in the classifier's benign supplement (scripts/benign_supplement.py), so the python_stdlib
+rows are not entirely unseen text.
+"""
+import json
+import os
+import random
+import sys
+
+SAMPLE_1 = (11, {
+    "py_stdlib": ("/usr/lib/python3.11", (".py",), 400),
+    "c_include": ("/usr/include", (".h",), 300),
+    "npm_js": ("/usr/lib/node_modules/npm", (".js", ".json", ".md"), 400),
+    "etc": ("/etc", ("",), 200),
+    "node_docs": ("/usr/share/doc/nodejs", (".md", ".html", ".json"), 150),
+})
+SAMPLE_2 = (2026, {
+    "python_dist_packages": ("/usr/lib/python3/dist-packages", (".py",), 400),
+    "python_stdlib": ("/usr/lib/python3.11", (".py",), 250),
+    "c_headers": ("/usr/include", (".h",), 250),
+    "perl": ("/usr/share/perl", (".pm", ".pl", ".pod"), 250),
+    "npm_js": ("/usr/lib/node_modules/npm", (".js", ".json", ".md"), 250),
+    "node_api_docs": ("/usr/share/doc/nodejs/api", (".md",), 100),
+    "etc_configs": ("/etc", ("",), 150),
+})
+
+
+def sample(seed, sources, exclude=frozenset(), second=False):
+    rng = random.Random(seed)
+    rows = []
+    for name, (root, exts, n) in sources.items():
+        files = []
+        for d, _, names in os.walk(root):
+            for f in names:
+                p = os.path.join(d, f)
+                if p in exclude or (second and ("__pycache__" in p or "/test" in p)):
+                    continue
+                if any(f.endswith(e) for e in exts) and os.path.isfile(p) and not os.path.islink(p):
+                    files.append(p)
+        files.sort()
+        rng.shuffle(files)
+        k = 0
+        for p in files:
+            if k >= n:
+                break
+            try:
+                t = open(p, encoding="utf-8").read()
+            except Exception:
+                continue
+            if len(t) < (80 if second else 40):
+                continue
+            lines = t.splitlines(keepends=True)
+            i = rng.randrange(len(lines))
+            c = "".join(lines[i:])[:4096]
+            if len(c) < (200 if second else 40):
+                c = t[:4096]
+            rows.append({"text": c, "label": "benign", "category": name, "path": p})
+            k += 1
+    return rows
+
+
+def main():
+    which = sys.argv[1] if len(sys.argv) > 1 else "2"
+    first = sample(*SAMPLE_1)
+    rows = first if which == "1" else sample(*SAMPLE_2, exclude={r["path"] for r in first}, second=True)
+    for r in rows:
+        print(json.dumps(r))
+
+
+if __name__ == "__main__":
+    main()
