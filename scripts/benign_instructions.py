@@ -21,7 +21,8 @@ weighs a group, not a row, so a template expanded many times counts once):
   * everyday assistant requests from a small grammar (task verb x object x constraint, "you are
     a/an <role>" system prompts with a domain, and "how do I ...?" questions), English, French,
     German and Spanish: summarise, translate, rewrite, explain, list, draft, review, act as a
-    tutor, how to make pancakes. Synthetic, and marked so (`source: grammar:<template>`).
+    tutor, how to make pancakes; and questions about AI and security themselves ("What is a system
+    prompt?", "How do developers defend against prompt injection?"). Synthetic, and marked so (`source: grammar:<template>`).
 
 Fetch the two wheels first (no network beyond PyPI, nothing unpacked into the repository):
 
@@ -213,6 +214,27 @@ HOWTO_TASKS = [
     "make a birthday card", "export a table from Excel to CSV", "make soap at home", "make a podcast",
 ]
 
+# Questions about AI and security themselves: people ask what a system prompt or prompt injection is,
+# and a guard's own users ask it most. Without them the model read "system prompt" and "prompt
+# injection" in any question as an attack.
+AI_CONCEPTS = ["a system prompt", "the system message in a chat API", "prompt engineering", "a large language model",
+               "retrieval-augmented generation", "a context window", "fine-tuning", "an AI agent",
+               "tool calling in LLMs", "an LLM guardrail", "red teaming for AI models", "model alignment",
+               "a token in NLP", "a vector database", "chain-of-thought prompting", "temperature in text generation"]
+AI_CONCEPT_FORMS = ["What is {c}?", "Explain {c} in simple terms.", "What does {c} mean?",
+                    "Can you give me an example of {c}?", "how does {c} work", "Write a short paragraph about {c}."]
+SECURITY_TOPICS = ["prompt injection", "indirect prompt injection", "jailbreaks in the context of chatbots",
+                   "data poisoning", "phishing", "SQL injection", "cross-site scripting", "social engineering",
+                   "a supply-chain attack", "credential stuffing", "data exfiltration", "privilege escalation"]
+SECURITY_FORMS = ["What is {t}?", "How do developers defend against {t}?", "Explain {t} and how to prevent it.",
+                  "Write a short blog post about {t} for our security newsletter.",
+                  "What are the best practices to mitigate {t}?", "Give me a real-world example of {t}."]
+# Role play asked for by the user for their own practice: "act as my ..." (jailbreaks say "act as DAN").
+PRACTICE_ROLES = ["Spanish conversation partner", "study buddy", "interview coach", "writing mentor",
+                  "personal trainer", "debate opponent", "English teacher", "chess coach"]
+PRACTICE_FORMS = ["Act as my {r}.", "Can you act as my {r} for a while?", "Please be my {r} today.",
+                  "Act as my {r} and start by asking me a question.", "I'd like you to be my {r}."]
+
 # The same everyday requests in other languages the rules cover.
 OTHER = {
     "fr": ["Résume l'e-mail suivant en deux phrases.", "Traduis ce paragraphe en anglais, s'il te plaît.",
@@ -248,6 +270,15 @@ def grammar() -> None:
     for task in HOWTO_TASKS:
         for form in sorted(HOWTO_FORMS, key=lambda f: h(task + f))[:2]:
             emit(form.format(t=task), "grammar:howto", "grammar/howto", "question")
+    for c in AI_CONCEPTS:
+        for form in sorted(AI_CONCEPT_FORMS, key=lambda f: h(c + f))[:3]:
+            emit(form.format(c=c), "grammar:ai_concepts", "grammar/ai_concepts", "question")
+    for t in SECURITY_TOPICS:
+        for form in sorted(SECURITY_FORMS, key=lambda f: h(t + f))[:3]:
+            emit(form.format(t=t), "grammar:security_topics", "grammar/security_topics", "question")
+    for r in PRACTICE_ROLES:
+        for form in sorted(PRACTICE_FORMS, key=lambda f: h(r + f))[:2]:
+            emit(form.format(r=r), "grammar:practice_roles", "grammar/practice_roles")
     for lang, texts in sorted(OTHER.items()):
         for t in texts:
             emit(t, f"grammar:{lang}", f"grammar/{lang}")

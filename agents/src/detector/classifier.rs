@@ -1465,13 +1465,13 @@ mod tests {
             })
             .collect();
         let want = [
-            "197 0xac79d0f216fab5b7 0x3f7fffd0 0x3f7fffd0 0..62",
-            "2 0x22409ee1d41ca745 0x3e05a892 0x3e05a892 0..2",
-            "0 0x0000000000000000 0x3e6d5616 0x3e6d5616 0..0",
-            "3037 0xcf3d65a799b23155 0x3db91f03 0x3ef805f8 384..768",
-            "192 0x5501fea01921d58f 0x3cc2b1ed 0x3cc2b1ed 0..115",
-            "2655 0x4752539fa4b62bc6 0x3b843797 0x3d2cec18 0..384",
-            "130 0xfc767b32f21fecbe 0x3c40d152 0x3c40d152 0..39",
+            "197 0xac79d0f216fab5b7 0x3f7fffce 0x3f7fffce 0..62",
+            "2 0x22409ee1d41ca745 0x3dee769e 0x3dee769e 0..2",
+            "0 0x0000000000000000 0x3e5efe72 0x3e5efe72 0..0",
+            "3037 0xcf3d65a799b23155 0x3ddbee35 0x3f045104 384..768",
+            "192 0x5501fea01921d58f 0x3c976ecf 0x3c976ecf 0..115",
+            "2655 0x4752539fa4b62bc6 0x3b9c63cd 0x3d2dca70 0..384",
+            "130 0xfc767b32f21fecbe 0x3c3de449 0x3c3de449 0..39",
         ];
         assert_eq!(got, want);
     }
