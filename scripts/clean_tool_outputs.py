@@ -22,15 +22,25 @@ import json
 import os
 import random
 import sys
+from typing import NamedTuple
 
-SAMPLE_1 = (11, {
+
+class Sample(NamedTuple):
+    seed: int
+    sources: dict  # category -> (root folder, file endings, files to take)
+    min_file: int  # shorter files are passed over
+    min_piece: int  # a shorter piece (a start near the end) is replaced by the file's first 4 KB
+    skip_tests: bool  # pass over __pycache__ and test folders
+
+
+SAMPLE_1 = Sample(11, {
     "py_stdlib": ("/usr/lib/python3.11", (".py",), 400),
     "c_include": ("/usr/include", (".h",), 300),
     "npm_js": ("/usr/lib/node_modules/npm", (".js", ".json", ".md"), 400),
     "etc": ("/etc", ("",), 200),
     "node_docs": ("/usr/share/doc/nodejs", (".md", ".html", ".json"), 150),
-})
-SAMPLE_2 = (2026, {
+}, min_file=40, min_piece=40, skip_tests=False)
+SAMPLE_2 = Sample(2026, {
     "python_dist_packages": ("/usr/lib/python3/dist-packages", (".py",), 400),
     "python_stdlib": ("/usr/lib/python3.11", (".py",), 250),
     "c_headers": ("/usr/include", (".h",), 250),
@@ -38,18 +48,18 @@ SAMPLE_2 = (2026, {
     "npm_js": ("/usr/lib/node_modules/npm", (".js", ".json", ".md"), 250),
     "node_api_docs": ("/usr/share/doc/nodejs/api", (".md",), 100),
     "etc_configs": ("/etc", ("",), 150),
-})
+}, min_file=80, min_piece=200, skip_tests=True)
 
 
-def sample(seed, sources, exclude=frozenset(), second=False):
-    rng = random.Random(seed)
+def sample(spec: Sample, exclude=frozenset()):
+    rng = random.Random(spec.seed)
     rows = []
-    for name, (root, exts, n) in sources.items():
+    for name, (root, exts, n) in spec.sources.items():
         files = []
         for d, _, names in os.walk(root):
             for f in names:
                 p = os.path.join(d, f)
-                if p in exclude or (second and ("__pycache__" in p or "/test" in p)):
+                if p in exclude or (spec.skip_tests and ("__pycache__" in p or "/test" in p)):
                     continue
                 if any(f.endswith(e) for e in exts) and os.path.isfile(p) and not os.path.islink(p):
                     files.append(p)
@@ -63,12 +73,12 @@ def sample(seed, sources, exclude=frozenset(), second=False):
                 t = open(p, encoding="utf-8").read()
             except Exception:
                 continue
-            if len(t) < (80 if second else 40):
+            if len(t) < spec.min_file:
                 continue
             lines = t.splitlines(keepends=True)
             i = rng.randrange(len(lines))
             c = "".join(lines[i:])[:4096]
-            if len(c) < (200 if second else 40):
+            if len(c) < spec.min_piece:
                 c = t[:4096]
             rows.append({"text": c, "label": "benign", "category": name, "path": p})
             k += 1
@@ -109,8 +119,8 @@ def main():
         for r in registry_sample():
             print(json.dumps(r))
         return
-    first = sample(*SAMPLE_1)
-    rows = first if which == "1" else sample(*SAMPLE_2, exclude={r["path"] for r in first}, second=True)
+    first = sample(SAMPLE_1)
+    rows = first if which == "1" else sample(SAMPLE_2, exclude={r["path"] for r in first})
     for r in rows:
         print(json.dumps(r))
 
