@@ -6,11 +6,15 @@ classifier's benign code comes from the cargo registry, scripts/benign_code.py).
 
   python3 scripts/clean_tool_outputs.py 1 > target/tool_outputs_1.jsonl
   python3 scripts/clean_tool_outputs.py 2 > target/tool_outputs_2.jsonl
+  python3 scripts/clean_tool_outputs.py 3 > target/tool_outputs_3.jsonl
   python3 scripts/clean_tool_outputs.py registry > target/tool_outputs_registry.jsonl
   aimds --config swarm-configs/low-latency.yaml eval --source tool_output --show-errors 50 target/tool_outputs_2.jsonl
 
 Sample 1 (seed 11, 1,450 rows) was the first look: the rule false positives it showed were fixed.
 Sample 2 (seed 2026, 1,476 rows, files disjoint from sample 1) was drawn after that, to measure.
+Sample 3 (seed 3303, files disjoint from samples 1 and 2; adds the running Python's site-packages,
+/usr/share/doc, Debian's perl5, corepack and Maven POMs, as the stdlib, /etc and Node's API docs
+were used up) was drawn after sample 2 had been looked at, to measure again.
 "registry" (seed 7, 1,770 rows) is whole files (up to 16 KB) of every crate in this machine's cargo
 registry, not only the ones Cargo.lock names: partly the classifier's benign code rows, so not
 held out, and it depends on what else was built on the machine.
@@ -22,6 +26,7 @@ import json
 import os
 import random
 import sys
+import sysconfig
 from typing import NamedTuple
 
 
@@ -48,6 +53,17 @@ SAMPLE_2 = Sample(2026, {
     "npm_js": ("/usr/lib/node_modules/npm", (".js", ".json", ".md"), 250),
     "node_api_docs": ("/usr/share/doc/nodejs/api", (".md",), 100),
     "etc_configs": ("/etc", ("",), 150),
+}, min_file=80, min_piece=200, skip_tests=True)
+SAMPLE_3 = Sample(3303, {
+    "python_dist_packages": ("/usr/lib/python3/dist-packages", (".py",), 300),
+    "python_site_packages": (sysconfig.get_paths()["purelib"], (".py",), 350),
+    "c_headers": ("/usr/include", (".h",), 200),
+    "perl": ("/usr/share/perl", (".pm", ".pl", ".pod"), 150),
+    "perl5": ("/usr/share/perl5", (".pm",), 100),
+    "npm_js": ("/usr/lib/node_modules/npm", (".js", ".json", ".md"), 150),
+    "corepack_js": ("/usr/lib/node_modules/corepack", (".js", ".json", ".md"), 50),
+    "usr_share_doc": ("/usr/share/doc", (".txt", ".md", ".html", ".rst", "copyright", "README"), 300),
+    "maven_pom": ("/usr/share/maven-repo", (".pom",), 50),
 }, min_file=80, min_piece=200, skip_tests=True)
 
 
@@ -120,7 +136,11 @@ def main():
             print(json.dumps(r))
         return
     first = sample(SAMPLE_1)
-    rows = first if which == "1" else sample(SAMPLE_2, exclude={r["path"] for r in first})
+    if which == "1":
+        rows = first
+    else:
+        second = sample(SAMPLE_2, exclude={r["path"] for r in first})
+        rows = second if which == "2" else sample(SAMPLE_3, exclude={r["path"] for r in first + second})
     for r in rows:
         print(json.dumps(r))
 
