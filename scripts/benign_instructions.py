@@ -271,6 +271,13 @@ OTHER = {
 }
 
 
+def fill(name: str, subjects: list, forms: list, slot: str, per_subject: int, category: str) -> None:
+    """Each subject in `per_subject` of the forms (chosen by hash, so every form appears somewhere)."""
+    for subject in subjects:
+        for form in sorted(forms, key=lambda f: h(subject + f))[:per_subject]:
+            emit(form.format(**{slot: subject}), f"grammar:{name}", f"grammar/{name}", category)
+
+
 def grammar() -> None:
     for name, (verbs, objects, tails) in sorted(TASKS_EN.items()):
         for v in verbs:
@@ -286,21 +293,11 @@ def grammar() -> None:
             for task, imp in sorted(ROLE_TASKS_EN, key=lambda t: h(form + role + t[0]))[:2]:
                 text = form.format(role=role, task=task, task_imp=imp, Task_imp=imp[:1].upper() + imp[1:])
                 emit(text, "grammar:role", "grammar/role", "system_prompt")
-    for task in HOWTO_TASKS:
-        for form in sorted(HOWTO_FORMS, key=lambda f: h(task + f))[:2]:
-            emit(form.format(t=task), "grammar:howto", "grammar/howto", "question")
-    for c in AI_CONCEPTS:
-        for form in sorted(AI_CONCEPT_FORMS, key=lambda f: h(c + f))[:3]:
-            emit(form.format(c=c), "grammar:ai_concepts", "grammar/ai_concepts", "question")
-    for o in DEV_AI_OBJECTS:
-        for form in sorted(DEV_AI_FORMS, key=lambda f: h(o + f))[:3]:
-            emit(form.format(o=o), "grammar:dev_ai", "grammar/dev_ai", "question")
-    for t in SECURITY_TOPICS:
-        for form in sorted(SECURITY_FORMS, key=lambda f: h(t + f))[:3]:
-            emit(form.format(t=t), "grammar:security_topics", "grammar/security_topics", "question")
-    for r in PRACTICE_ROLES:
-        for form in sorted(PRACTICE_FORMS, key=lambda f: h(r + f))[:2]:
-            emit(form.format(r=r), "grammar:practice_roles", "grammar/practice_roles")
+    fill("howto", HOWTO_TASKS, HOWTO_FORMS, "t", 2, "question")
+    fill("ai_concepts", AI_CONCEPTS, AI_CONCEPT_FORMS, "c", 3, "question")
+    fill("dev_ai", DEV_AI_OBJECTS, DEV_AI_FORMS, "o", 3, "question")
+    fill("security_topics", SECURITY_TOPICS, SECURITY_FORMS, "t", 3, "question")
+    fill("practice_roles", PRACTICE_ROLES, PRACTICE_FORMS, "r", 2, "instruction")
     for lang, texts in sorted(OTHER.items()):
         for t in texts:
             emit(t, f"grammar:{lang}", f"grammar/{lang}")
