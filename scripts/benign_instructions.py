@@ -248,6 +248,24 @@ DEV_AI_FORMS = ["How should I design {o}?", "What's the best way to test {o}?", 
                 "How do I version and roll back {o}?", "Write a short design doc section about {o}.",
                 "What metrics tell us whether {o} works well?", "How do other companies handle {o}?",
                 "Give me a checklist for {o}.", "How much does {o} usually cost to run?"]
+# What developers who defend LLM applications ask: how to detect, test, log and handle the attacks themselves.
+# Their questions name the attack ("malicious instructions in documents", "prompt leaks") in a defender's voice.
+DEV_SECURITY_OBJECTS = ["instructions hidden in documents our agent reads", "malicious text in tool outputs",
+                        "prompt leaks from our chatbot", "secrets in our agent's logs", "an agent that can send emails",
+                        "shell commands an agent proposes", "attack strings in our test suite",
+                        "false positives of our input filter", "attacks we confirmed in production",
+                        "the confidentiality of our system prompt", "encoded payloads in user input",
+                        "users who try to make the bot break its rules", "data leaking through markdown images",
+                        "the guard in front of our LLM API", "web pages a browsing agent visits",
+                        "jailbreak attempts by users", "tool calls that change files", "canary tokens in our prompts",
+                        "poisoned documents in our retrieval index", "messages in languages our filter does not know"]
+DEV_SECURITY_FORMS = ["How do we detect {o}?", "How should our team handle {o}?", "What is a sensible policy for {o}?",
+                      "How do I write tests for {o}?", "How do other teams deal with {o}?",
+                      "What should we log about {o}?", "Can you explain the risks of {o} to a non-technical manager?",
+                      "What tools exist for {o}?", "How do we measure how often we see {o}?",
+                      "Should we block or only warn about {o}?",
+                      "Write a short section of our security guidelines about {o}.",
+                      "What are common mistakes with {o}?"]
 # Role play asked for by the user for their own practice: "act as my ..." (jailbreaks say "act as DAN").
 PRACTICE_ROLES = ["Spanish conversation partner", "study buddy", "interview coach", "writing mentor",
                   "personal trainer", "debate opponent", "English teacher", "chess coach"]
@@ -298,6 +316,7 @@ def grammar() -> None:
     fill("dev_ai", DEV_AI_OBJECTS, DEV_AI_FORMS, "o", 3, "question")
     fill("security_topics", SECURITY_TOPICS, SECURITY_FORMS, "t", 3, "question")
     fill("practice_roles", PRACTICE_ROLES, PRACTICE_FORMS, "r", 2, "instruction")
+    fill("dev_security", DEV_SECURITY_OBJECTS, DEV_SECURITY_FORMS, "o", 3, "question")
     for lang, texts in sorted(OTHER.items()):
         for t in texts:
             emit(t, f"grammar:{lang}", f"grammar/{lang}")

@@ -1465,13 +1465,13 @@ mod tests {
             })
             .collect();
         let want = [
-            "197 0xac79d0f216fab5b7 0x3f7fff66 0x3f7fff66 0..62",
-            "2 0x22409ee1d41ca745 0x3e04af39 0x3e04af39 0..2",
-            "0 0x0000000000000000 0x3e66a0b1 0x3e66a0b1 0..0",
-            "3037 0xcf3d65a799b23155 0x3e3321aa 0x3f1476ec 384..768",
-            "192 0x5501fea01921d58f 0x3cc6ba39 0x3cc6ba39 0..115",
-            "2655 0x4752539fa4b62bc6 0x3c01fa41 0x3d83aa93 0..384",
-            "130 0xfc767b32f21fecbe 0x3c765119 0x3c765119 0..39",
+            "197 0xac79d0f216fab5b7 0x3f7fff54 0x3f7fff54 0..62",
+            "2 0x22409ee1d41ca745 0x3e003d6d 0x3e003d6d 0..2",
+            "0 0x0000000000000000 0x3e5af4b9 0x3e5af4b9 0..0",
+            "3037 0xcf3d65a799b23155 0x3e4a6d7d 0x3f14fd73 192..576",
+            "192 0x5501fea01921d58f 0x3cb93e1e 0x3cb93e1e 0..115",
+            "2655 0x4752539fa4b62bc6 0x3c723144 0x3d88161a 0..384",
+            "130 0xfc767b32f21fecbe 0x3c57b8c9 0x3c57b8c9 0..39",
         ];
         assert_eq!(got, want);
     }
