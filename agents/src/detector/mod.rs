@@ -53,7 +53,8 @@ const PARALLEL_SCAN_BYTES: usize = 16 * 1024;
 
 /// The parts of the scan of a text's top layer that do not depend on each other (none needs
 /// another's findings; all but the raw rules need the normalised text); their findings are
-/// reported in this order.
+/// reported in this order, which is also their declaration order (`part as usize` is the place
+/// in [`PARTS`]).
 #[derive(Debug, Clone, Copy)]
 enum Part {
     /// The rules over the normalised text.
@@ -65,6 +66,10 @@ enum Part {
 }
 
 const PARTS: [Part; 3] = [Part::NormalizedRules, Part::RawRules, Part::Payloads];
+
+/// The parts the two threads of a long scan claim in turn (the raw rules are the second thread's
+/// from the start: [`Detector::scan_parts`]).
+const CLAIMED: [Part; 2] = [Part::NormalizedRules, Part::Payloads];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DetectorError {
@@ -222,24 +227,16 @@ impl Detector {
             }
             return (findings, self.classify(&norm, None));
         }
-        let raw = PARTS
-            .iter()
-            .position(|p| matches!(p, Part::RawRules))
-            .unwrap_or(PARTS.len());
         let norm: OnceLock<Normalized> = OnceLock::new();
         let next = AtomicUsize::new(0);
-        // The parts one thread ran, with their index in PARTS (the raw rules are the second
-        // thread's from the start, so neither claims them).
+        // The parts one thread ran, with their place in PARTS.
         let claim = |norm: &Normalized| {
             let mut done: Vec<(usize, Vec<Finding>)> = Vec::new();
             let mut hits = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let i = if i >= raw { i + 1 } else { i };
-                let Some(&part) = PARTS.get(i) else { break };
+            while let Some(&part) = CLAIMED.get(next.fetch_add(1, Ordering::Relaxed)) {
                 let mut out = Vec::new();
                 self.scan_part(part, text, norm, learned, &mut hits, &mut out);
-                done.push((i, out));
+                done.push((part as usize, out));
             }
             done
         };
@@ -257,7 +254,7 @@ impl Detector {
                     let norm = is_ready.recv().ok().and_then(|()| norm.get());
                     let classifier = norm.map(|n| self.classify(n, None));
                     let mut done = norm.map(claim).unwrap_or_default();
-                    done.push((raw, out));
+                    done.push((Part::RawRules as usize, out));
                     (classifier, done)
                 })
                 .ok();
@@ -651,6 +648,14 @@ mod tests {
     fn detector() -> &'static Detector {
         static D: OnceLock<Detector> = OnceLock::new();
         D.get_or_init(|| Detector::new(&SwarmConfig::default()).expect("embedded skills load"))
+    }
+
+    #[test]
+    fn a_part_as_usize_is_its_place_in_parts() {
+        for (i, &part) in PARTS.iter().enumerate() {
+            assert_eq!(part as usize, i, "{part:?}");
+        }
+        assert!(CLAIMED.iter().all(|p| !matches!(p, Part::RawRules)));
     }
 
     #[test]
