@@ -82,7 +82,7 @@ def docstrings(source):
                 yield doc
 
 
-def keep(text):
+def rank(text):
     """A stable choice of rows when a package has more than MAX_PER_PACKAGE."""
     return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
 
@@ -107,7 +107,7 @@ def wheel_rows(path):
             seen.add(r)
             unique.append((p, f, r))
     if len(unique) > MAX_PER_PACKAGE:
-        unique = sorted(sorted(unique, key=lambda x: keep(x[2]))[:MAX_PER_PACKAGE], key=lambda x: (x[1], x[2]))
+        unique = sorted(sorted(unique, key=lambda x: rank(x[2]))[:MAX_PER_PACKAGE], key=lambda x: (x[1], x[2]))
     return unique
 
 
