@@ -57,6 +57,33 @@ impl fmt::Debug for Model {
     }
 }
 
+/// The spans [`Model::best_window`] scores in one text and how its summing pass is cut into
+/// chunks ([`Model::plan`]).
+#[derive(Debug, Clone)]
+pub struct WindowPlan {
+    /// Segments first, then windows.
+    spans: Vec<(usize, usize)>,
+    scored_segments: usize,
+    /// Every span's start and end, sorted, distinct; the first is 0 and the last the text's length.
+    bounds: Vec<usize>,
+    /// Indexes into `bounds`: chunk `k` covers `bounds[cuts[k]]..bounds[cuts[k + 1]]`.
+    cuts: Vec<usize>,
+}
+
+impl WindowPlan {
+    /// How many chunks the summing pass is cut into.
+    pub fn chunks(&self) -> usize {
+        self.cuts.len().saturating_sub(1)
+    }
+}
+
+/// One chunk's prefix sums ([`Model::chunk_sums`]).
+#[derive(Debug, Clone, Default)]
+pub struct ChunkSums {
+    k: Option<usize>,
+    sums: Vec<(i64, u32)>,
+}
+
 /// The best-scoring window of a text.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct WindowScore {
@@ -561,16 +588,27 @@ impl Model {
 
     /// Score every window and every segment (`segments`) of `text` and return the strongest.
     pub fn best_window(&self, text: &str) -> WindowScore {
+        match self.plan(text, 1) {
+            Some(plan) => self.best_from(text, &plan, Vec::new()),
+            None => WindowScore {
+                probability: self.probability(text),
+                start: 0,
+                end: text.len(),
+            },
+        }
+    }
+
+    /// What [`Model::best_window`] scores in `text` (its segments and windows), with the pass
+    /// that sums their features cut into up to `chunks` chunks of about equal length, so that
+    /// several threads can share a long text ([`Model::chunk_sums`], then [`Model::best_from`]).
+    /// `None`: a short text with no segment is scored whole ([`Model::probability`]).
+    pub fn plan(&self, text: &str, chunks: usize) -> Option<WindowPlan> {
         let len = text.len();
         let mut spans: Vec<(usize, usize)> = Vec::new();
         segments(text.as_bytes(), &mut spans);
         let short = len <= WINDOW + STRIDE / 2;
         if short && spans.is_empty() {
-            return WindowScore {
-                probability: self.probability(text),
-                start: 0,
-                end: len,
-            };
+            return None;
         }
         let scored_segments = spans.len();
         spans.extend(windows(len));
@@ -581,11 +619,66 @@ impl Model {
         let mut bounds: Vec<usize> = spans.iter().flat_map(|&(s, e)| [s, e]).collect();
         bounds.sort_unstable();
         bounds.dedup();
-        let prefix = if text.is_ascii() {
-            self.ascii_prefix_sums(text.as_bytes(), &bounds)
-        } else {
-            self.unicode_prefix_sums(text, &bounds)
+        // Chunk `k` sums positions `bounds[cuts[k]]..bounds[cuts[k + 1]]`: cut at bounds, so every
+        // chunk ends with its own total. Only the ASCII pass can start mid-text.
+        let mut cuts = vec![0];
+        if text.is_ascii() {
+            for k in 1..chunks {
+                let target = len * k / chunks;
+                let i = bounds.partition_point(|&b| b < target);
+                if i > cuts.last().copied().unwrap_or(0) && i + 1 < bounds.len() {
+                    cuts.push(i);
+                }
+            }
+        }
+        cuts.push(bounds.len().saturating_sub(1));
+        Some(WindowPlan {
+            spans,
+            scored_segments,
+            bounds,
+            cuts,
+        })
+    }
+
+    /// The prefix sums of chunk `k` of `plan` (empty past the last chunk), relative to the
+    /// chunk's start.
+    pub fn chunk_sums(&self, text: &str, plan: &WindowPlan, k: usize) -> ChunkSums {
+        let (Some(&first), Some(&last)) = (plan.cuts.get(k), plan.cuts.get(k + 1)) else {
+            return ChunkSums::default();
         };
+        // Chunk 0 also reports position 0 (its bound `bounds[0]`, always 0); the others start
+        // after their first bound, which the chunk before ends with.
+        let from = if k == 0 { 0 } else { first + 1 };
+        let bounds = plan.bounds.get(from..=last).unwrap_or(&[]);
+        let lo = plan.bounds.get(first).copied().unwrap_or(0);
+        let sums = if plan.cuts.len() == 2 && !text.is_ascii() {
+            self.unicode_prefix_sums(text, bounds)
+        } else {
+            self.ascii_prefix_sums(text.as_bytes(), bounds, lo)
+        };
+        ChunkSums { k: Some(k), sums }
+    }
+
+    /// The strongest window or segment of `plan`, from the chunk sums the threads computed
+    /// (any chunk missing from `chunks` is computed here). Exactly [`Model::best_window`]'s
+    /// answer: the sums are integers, so adding them up chunk by chunk changes nothing.
+    pub fn best_from(&self, text: &str, plan: &WindowPlan, mut chunks: Vec<ChunkSums>) -> WindowScore {
+        let n = plan.cuts.len().saturating_sub(1);
+        chunks.retain(|c| c.k.is_some_and(|k| k < n));
+        chunks.sort_by_key(|c| c.k);
+        chunks.dedup_by_key(|c| c.k);
+        for k in 0..n {
+            if chunks.get(k).and_then(|c| c.k) != Some(k) {
+                chunks.insert(k, self.chunk_sums(text, plan, k));
+            }
+        }
+        let mut prefix: Vec<(i64, u32)> = Vec::with_capacity(plan.bounds.len());
+        let mut offset = (0i64, 0u32);
+        for chunk in &chunks {
+            prefix.extend(chunk.sums.iter().map(|&(s, c)| (s + offset.0, c + offset.1)));
+            offset = prefix.last().copied().unwrap_or(offset);
+        }
+        let bounds = &plan.bounds;
         let at = |i: usize| {
             bounds
                 .binary_search(&i)
@@ -601,10 +694,10 @@ impl Model {
         };
         let mut best_logit = f32::NEG_INFINITY;
         // Segments first: on a tie the segment keeps the tighter span.
-        for (k, &(s, e)) in spans.iter().enumerate() {
+        for (k, &(s, e)) in plan.spans.iter().enumerate() {
             let ((sum_s, n_s), (sum_e, n_e)) = (at(s), at(e));
             let mut logit = self.logit(sum_e - sum_s, n_e - n_s);
-            if k < scored_segments {
+            if k < plan.scored_segments {
                 logit -= SEGMENT_PENALTY;
             }
             if logit > best_logit {
@@ -692,14 +785,17 @@ impl Model {
     /// the same sums. The sums are integers, so the features need not be added in position order:
     /// the char n-grams of a stretch run in one tight loop, and each word's n-grams are added
     /// when the stretch holding its first byte is.
-    fn ascii_prefix_sums(&self, bytes: &[u8], bounds: &[usize]) -> Vec<(i64, u32)> {
+    ///
+    /// `lo`: the sums count positions from `lo` on (a chunk of [`Model::plan`]): the words that
+    /// start there or later, the first of them paired with the last word that starts before.
+    fn ascii_prefix_sums(&self, bytes: &[u8], bounds: &[usize], lo: usize) -> Vec<(i64, u32)> {
         let len = bytes.len();
         let (mut sum, mut n) = (0i64, 0u32);
         let mut out = Vec::with_capacity(bounds.len());
-        let mut words = AsciiWordIter { bytes, at: 0 };
+        let (at, mut prev) = ascii_words_from(bytes, lo);
+        let mut words = AsciiWordIter { bytes, at };
         let mut next_word = words.next();
-        let mut prev: Option<u64> = None;
-        let mut from = 0;
+        let mut from = lo;
         for &bound in bounds {
             let to = bound.min(len);
             if from < to {
@@ -806,6 +902,33 @@ fn ascii_char_ngram_sums<W: WeightTable + ?Sized>(w: &W, bytes: &[u8], from: usi
 
 /// The words of an ASCII text (runs of alphanumeric bytes): their start and unigram hash
 /// (before [`finish`]).
+/// Where [`AsciiWordIter`] resumes to yield the words that start at `lo` or later, and the hash
+/// of the word before them (the last that starts before `lo`), which the first one's bigram needs.
+fn ascii_words_from(bytes: &[u8], lo: usize) -> (usize, Option<u64>) {
+    let word = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_alphanumeric);
+    if lo == 0 {
+        return (0, None);
+    }
+    // A word running through `lo` started before it: resume after it.
+    let mut at = lo;
+    while word(at) && word(at - 1) {
+        at += 1;
+    }
+    // The last word that starts before `lo`: the one holding the last word byte before it.
+    let Some(last) = (0..lo.min(bytes.len())).rev().find(|&i| word(i)) else {
+        return (at, None);
+    };
+    let mut start = last;
+    while start > 0 && word(start - 1) {
+        start -= 1;
+    }
+    let mut end = last + 1;
+    while word(end) {
+        end += 1;
+    }
+    (at, Some(word_hash(bytes.get(start..end).unwrap_or(&[]))))
+}
+
 struct AsciiWordIter<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -1224,6 +1347,17 @@ mod tests {
             proptest::prop_assert_eq!(m.probability(&text).to_bits(), p);
             let got = m.best_window(&text);
             proptest::prop_assert_eq!((got.probability.to_bits(), got.start, got.end), (w.probability.to_bits(), w.start, w.end));
+            // Cut into chunks (as two threads share a long text), in any order, some missing.
+            for chunks in [2, 3, 7] {
+                if let Some(plan) = m.plan(&text, chunks) {
+                    let mut sums: Vec<ChunkSums> = (0..plan.chunks()).rev().map(|k| m.chunk_sums(&text, &plan, k)).collect();
+                    if chunks == 7 {
+                        sums.pop();
+                    }
+                    let got = m.best_from(&text, &plan, sums);
+                    proptest::prop_assert_eq!((got.probability.to_bits(), got.start, got.end), (w.probability.to_bits(), w.start, w.end));
+                }
+            }
         }
     }
 
