@@ -361,6 +361,9 @@ struct Slot {
     groups: bool,
     regex: OnceLock<Option<Regex>>,
     dfa: OnceLock<Option<AnchoredDfa>>,
+    /// The bytes a match can begin with ([`first_bytes`]), when no match is empty: a lookback
+    /// start at any other byte cannot begin one.
+    first: Option<Box<[bool; 256]>>,
 }
 
 impl Slot {
@@ -701,11 +704,22 @@ impl RuleSet {
             && let Some(dfa) = self.dfa(rule)
         {
             let mut candidates: Vec<u32> = Vec::with_capacity(starts.len() * 4);
+            let first = slot.first.as_deref();
+            let hay = text.as_bytes();
+            // (a start whose byte no match begins with is skipped: its run would fail at once,
+            // but starting a DFA run costs more than the look; JSON's digits and colons open
+            // the PII rules every few bytes, a dozen starts each)
+            let can_begin = |at: u32| {
+                first.is_none_or(|set| {
+                    hay.get(at as usize)
+                        .is_some_and(|&b| set.get(usize::from(b)).copied().unwrap_or(true))
+                })
+            };
             for &start in starts {
                 let (from, _) = placement.window(start as usize, start as usize + shortest, len);
                 let from = u32::try_from(from).unwrap_or(start).min(start);
                 let next = candidates.last().map_or(0, |&c| c + 1);
-                candidates.extend(from.max(next)..=start);
+                candidates.extend((from.max(next)..=start).filter(|&at| can_begin(at)));
             }
             self.scan_anchored(rule, dfa, target, text, &candidates, &mut found, out);
             return;
@@ -975,6 +989,10 @@ fn analyse(rule: &RuleDef) -> (Slot, Option<Gate>) {
         slot.placement = gate.as_ref().map(|g| g.placement);
         slot.gate.clone_from(&gate);
         slot.groups = hir.properties().explicit_captures_len() > 0;
+        slot.first = match first_bytes(&hir) {
+            (set, false) => Some(Box::new(set)),
+            (_, true) => None,
+        };
         slot.hir = Some(hir);
     }
     (slot, gate)
@@ -1140,6 +1158,83 @@ impl TargetMatcher {
             ungated,
         })
     }
+}
+
+/// The bytes a non-empty match of `hir` can begin with (every UTF-8 byte above ASCII where a
+/// class holds a non-ASCII char), and whether `hir` can match the empty string (then the set
+/// only says what a non-empty match after the empty prefix begins with, and is no filter).
+/// Look-arounds consume nothing: the first byte comes from what follows them.
+fn first_bytes(hir: &Hir) -> ([bool; 256], bool) {
+    use regex_syntax::hir::{Class, HirKind};
+    let mut set = [false; 256];
+    let nullable = match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => true,
+        HirKind::Literal(l) => match l.0.first() {
+            Some(&b) => {
+                set[usize::from(b)] = true;
+                false
+            }
+            None => true,
+        },
+        HirKind::Class(Class::Unicode(c)) => {
+            for r in c.iter() {
+                let (lo, hi) = (u32::from(r.start()), u32::from(r.end()));
+                for b in lo..=hi.min(0x7F) {
+                    set[b as usize] = true;
+                }
+                if hi > 0x7F {
+                    for x in set.iter_mut().skip(0x80) {
+                        *x = true;
+                    }
+                }
+            }
+            false
+        }
+        HirKind::Class(Class::Bytes(c)) => {
+            for r in c.iter() {
+                for b in r.start()..=r.end() {
+                    set[usize::from(b)] = true;
+                }
+            }
+            false
+        }
+        HirKind::Repetition(r) => {
+            let (sub, nullable) = first_bytes(&r.sub);
+            set = sub;
+            nullable || r.min == 0
+        }
+        HirKind::Capture(c) => {
+            let (sub, nullable) = first_bytes(&c.sub);
+            set = sub;
+            nullable
+        }
+        HirKind::Concat(parts) => {
+            let mut nullable = true;
+            for part in parts {
+                let (sub, part_nullable) = first_bytes(part);
+                for (x, y) in set.iter_mut().zip(sub) {
+                    *x |= y;
+                }
+                if !part_nullable {
+                    nullable = false;
+                    break;
+                }
+            }
+            nullable
+        }
+        HirKind::Alternation(branches) => {
+            let mut nullable = false;
+            for branch in branches {
+                let (sub, branch_nullable) = first_bytes(branch);
+                for (x, y) in set.iter_mut().zip(sub) {
+                    *x |= y;
+                }
+                nullable |= branch_nullable;
+            }
+            nullable
+        }
+    };
+    (set, nullable)
 }
 
 /// Most distinct bytes a one-byte-literal gate may have (26: the capital letters of an IBAN).
@@ -2467,6 +2562,25 @@ mod tests {
                 "a {target} gate literal begins with a word byte and is looked for anywhere"
             );
         }
+    }
+
+    #[test]
+    fn first_bytes_are_what_a_match_can_begin_with() {
+        let first = |p: &str| {
+            let (set, nullable) = first_bytes(&regex_syntax::parse(p).unwrap());
+            let ascii: String = (0u8..0x80).filter(|&b| set[usize::from(b)]).map(char::from).collect();
+            (ascii, set[0xE2], nullable)
+        };
+        // a look-around consumes nothing: the first byte comes after it
+        assert_eq!(first(r"\bfoo"), ("f".into(), false, false));
+        // `^` or a non-digit, then the digits: either can begin a match
+        let (set, _, nullable) = first(r"(?:^|[^0-9a-z])[0-9]{3}");
+        assert!(!nullable && set.contains('5') && set.contains(' ') && !set.contains('q'));
+        // case-insensitive `k` is also the Kelvin sign (U+212A, lead byte 0xE2)
+        assert_eq!(first(r"(?i)k"), ("Kk".into(), true, false));
+        // optional and starred parts add their bytes and let the next part's in
+        assert_eq!(first(r"a?b*c"), ("abc".into(), false, false));
+        assert!(first(r"a*").2 && first(r"(?:x|)").2 && !first(r"(?:x|y)z?").2);
     }
 
     #[test]
