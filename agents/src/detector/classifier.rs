@@ -68,6 +68,8 @@ pub struct WindowPlan {
     bounds: Vec<usize>,
     /// Indexes into `bounds`: chunk `k` covers `bounds[cuts[k]]..bounds[cuts[k + 1]]`.
     cuts: Vec<usize>,
+    /// The text is ASCII (its pass may be cut; otherwise there is one chunk).
+    ascii: bool,
 }
 
 impl WindowPlan {
@@ -621,8 +623,9 @@ impl Model {
         bounds.dedup();
         // Chunk `k` sums positions `bounds[cuts[k]]..bounds[cuts[k + 1]]`: cut at bounds, so every
         // chunk ends with its own total. Only the ASCII pass can start mid-text.
+        let ascii = text.is_ascii();
         let mut cuts = vec![0];
-        if text.is_ascii() {
+        if ascii {
             for k in 1..chunks {
                 let target = len * k / chunks;
                 let i = bounds.partition_point(|&b| b < target);
@@ -637,6 +640,7 @@ impl Model {
             scored_segments,
             bounds,
             cuts,
+            ascii,
         })
     }
 
@@ -651,7 +655,7 @@ impl Model {
         let from = if k == 0 { 0 } else { first + 1 };
         let bounds = plan.bounds.get(from..=last).unwrap_or(&[]);
         let lo = plan.bounds.get(first).copied().unwrap_or(0);
-        let sums = if plan.cuts.len() == 2 && !text.is_ascii() {
+        let sums = if !plan.ascii {
             self.unicode_prefix_sums(text, bounds)
         } else {
             self.ascii_prefix_sums(text.as_bytes(), bounds, lo)
@@ -900,8 +904,6 @@ fn ascii_char_ngram_sums<W: WeightTable + ?Sized>(w: &W, bytes: &[u8], from: usi
     (sum, n)
 }
 
-/// The words of an ASCII text (runs of alphanumeric bytes): their start and unigram hash
-/// (before [`finish`]).
 /// Where [`AsciiWordIter`] resumes to yield the words that start at `lo` or later, and the hash
 /// of the word before them (the last that starts before `lo`), which the first one's bigram needs.
 fn ascii_words_from(bytes: &[u8], lo: usize) -> (usize, Option<u64>) {
@@ -929,6 +931,8 @@ fn ascii_words_from(bytes: &[u8], lo: usize) -> (usize, Option<u64>) {
     (at, Some(word_hash(bytes.get(start..end).unwrap_or(&[]))))
 }
 
+/// The words of an ASCII text (runs of alphanumeric bytes): their start and unigram hash
+/// (before [`finish`]).
 struct AsciiWordIter<'a> {
     bytes: &'a [u8],
     at: usize,

@@ -29,7 +29,7 @@ use std::time::Duration;
 use aimds_runtime::config::DetectorConfig;
 use aimds_runtime::{Category, Finding, Severity, Span, SwarmConfig};
 
-use self::classifier::{ChunkSums, Model, WindowPlan};
+use self::classifier::{ChunkSums, Model, WindowPlan, WindowScore};
 use self::decode::DecodeLimits;
 use self::learned::{LearnedHit, LearnedRules};
 use self::normalize::{HiddenKind, Normalized};
@@ -315,10 +315,7 @@ impl Detector {
         let findings = done.into_iter().flat_map(|(_, f)| f).collect();
         // (chunks missing from `sums` are summed by `best_from`)
         let classifier = match (model, plan_of(norm)) {
-            (Some(m), Some(plan)) => {
-                let best = m.best_from(&norm.text, plan, sums);
-                Some((self.calibrate(best.probability), norm.to_original(best.start, best.end)))
-            }
+            (Some(m), Some(plan)) => Some(self.scored(norm, m.best_from(&norm.text, plan, sums), None)),
             _ => self.classify(norm, None),
         };
         (findings, classifier)
@@ -479,9 +476,14 @@ impl Detector {
     /// [`Detector::scan_layer`]).
     fn classify(&self, norm: &Normalized, at: Option<Span>) -> Option<(f32, Span)> {
         let model = self.classifier.as_ref()?;
-        let best = model.best_window(&norm.text);
+        Some(self.scored(norm, model.best_window(&norm.text), at))
+    }
+
+    /// The classifier's strongest window as the scan reports it: calibrated, and mapped to the
+    /// original text (or to `at`).
+    fn scored(&self, norm: &Normalized, best: WindowScore, at: Option<Span>) -> (f32, Span) {
         let span = at.unwrap_or_else(|| norm.to_original(best.start, best.end));
-        Some((self.calibrate(best.probability), span))
+        (self.calibrate(best.probability), span)
     }
 
     /// Shift the classifier's probability so that `classifier_threshold` maps to 0.5.

@@ -1211,10 +1211,7 @@ fn first_bytes(hir: &Hir) -> ([bool; 256], bool) {
         HirKind::Concat(parts) => {
             let mut nullable = true;
             for part in parts {
-                let (sub, part_nullable) = first_bytes(part);
-                for (x, y) in set.iter_mut().zip(sub) {
-                    *x |= y;
-                }
+                let part_nullable = add_first_bytes(&mut set, part);
                 if !part_nullable {
                     nullable = false;
                     break;
@@ -1225,16 +1222,21 @@ fn first_bytes(hir: &Hir) -> ([bool; 256], bool) {
         HirKind::Alternation(branches) => {
             let mut nullable = false;
             for branch in branches {
-                let (sub, branch_nullable) = first_bytes(branch);
-                for (x, y) in set.iter_mut().zip(sub) {
-                    *x |= y;
-                }
-                nullable |= branch_nullable;
+                nullable |= add_first_bytes(&mut set, branch);
             }
             nullable
         }
     };
     (set, nullable)
+}
+
+/// Adds [`first_bytes`] of `hir` to `set`; whether `hir` can match the empty string.
+fn add_first_bytes(set: &mut [bool; 256], hir: &Hir) -> bool {
+    let (sub, nullable) = first_bytes(hir);
+    for (x, y) in set.iter_mut().zip(sub) {
+        *x |= y;
+    }
+    nullable
 }
 
 /// Most distinct bytes a one-byte-literal gate may have (26: the capital letters of an IBAN).
