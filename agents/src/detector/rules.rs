@@ -140,6 +140,16 @@ impl Placement {
 /// (Until then only rules reaching over 256 bytes past their literal ran this way.)
 const MAX_ANCHORED_LOOKBACK: usize = 16;
 
+/// A lookback rule whose anchored runs would start more often than once per this many bytes of
+/// text searches the whole text instead ([`RuleSet::scan_gated`]). Every run pays for a start
+/// state and a call (~100 instructions), where the lazy DFA steps through a byte in a few:
+/// JSON's digits, colons and dashes gave the PII rules a start every 7 to 20 bytes, and on 100 KB
+/// of it the raw rules took 20.3 M instructions run from lookback, 14.5 M with this switch
+/// (callgrind; also BIPIA's tables 16.3 -> 14.1 M, AgentDojo's tool outputs 14.5 -> 14.9 M;
+/// one per 16 bytes did worse on JSON and tables). Texts with sparse starts (prose, attack
+/// text) keep their runs and their cost.
+const LOOKBACK_DENSITY: usize = 32;
+
 /// Gate hits of one rule above which it runs over the whole text instead (plus one per 16 bytes
 /// of text): windows that many would cover most of it anyway.
 const MAX_GATE_HITS_BASE: usize = 4096;
@@ -383,6 +393,8 @@ pub struct RuleSet {
     normalized: TargetMatcher,
     raw: TargetMatcher,
     slots: Vec<Slot>,
+    /// [`LOOKBACK_DENSITY`] (0 in tests that check the anchored runs: never the whole text).
+    lookback_density: usize,
 }
 
 impl RuleSet {
@@ -432,7 +444,16 @@ impl RuleSet {
             normalized,
             raw,
             slots,
+            lookback_density: LOOKBACK_DENSITY,
         })
+    }
+
+    /// The same rules, with every lookback rule run anchored however dense its starts (tests:
+    /// the whole-text search that dense starts switch to would hide a mistake in the runs).
+    #[cfg(test)]
+    fn always_from_lookback(mut self) -> RuleSet {
+        self.lookback_density = 0;
+        self
     }
 
     pub fn rules(&self) -> &[RuleDef] {
@@ -710,16 +731,23 @@ impl RuleSet {
             // but starting a DFA run costs more than the look; JSON's digits and colons open
             // the PII rules every few bytes, a dozen starts each)
             let can_begin = |at: u32| {
-                first.is_none_or(|set| {
-                    hay.get(at as usize)
-                        .is_some_and(|&b| set.get(usize::from(b)).copied().unwrap_or(true))
-                })
+                at == 0
+                    || first.is_none_or(|set| {
+                        hay.get(at as usize)
+                            .is_some_and(|&b| set.get(usize::from(b)).copied().unwrap_or(true))
+                    })
             };
+            // More runs than one per LOOKBACK_DENSITY bytes: one search of the whole text costs less.
+            let most = len.checked_div(self.lookback_density).unwrap_or(usize::MAX);
             for &start in starts {
                 let (from, _) = placement.window(start as usize, start as usize + shortest, len);
                 let from = u32::try_from(from).unwrap_or(start).min(start);
                 let next = candidates.last().map_or(0, |&c| c + 1);
                 candidates.extend((from.max(next)..=start).filter(|&at| can_begin(at)));
+                if candidates.len() > most {
+                    self.scan_span(rule, target, text, (0, len), &mut found, out);
+                    return;
+                }
             }
             self.scan_anchored(rule, dfa, target, text, &candidates, &mut found, out);
             return;
@@ -1160,14 +1188,19 @@ impl TargetMatcher {
     }
 }
 
-/// The bytes a non-empty match of `hir` can begin with (every UTF-8 byte above ASCII where a
-/// class holds a non-ASCII char), and whether `hir` can match the empty string (then the set
-/// only says what a non-empty match after the empty prefix begins with, and is no filter).
-/// Look-arounds consume nothing: the first byte comes from what follows them.
+/// The bytes a non-empty match of `hir` that begins past the text's first byte can begin with
+/// (every UTF-8 byte above ASCII where a class holds a non-ASCII char), and whether `hir` can
+/// match the empty string (then the set only says what a non-empty match after the empty prefix
+/// begins with, and is no filter). Look-arounds consume nothing: the first byte comes from what
+/// follows them; but the text's start (`^` without `(?m)`, `\A`) holds nowhere past it, so a
+/// branch through it adds nothing. The PII rules open with `(?:^|[^0-9A-Za-z_.\-])`: with `^`
+/// let through, every digit of a JSON text began a run of their DFAs. A match at the text's
+/// start is not filtered by the set ([`RuleSet::scan_gated`]).
 fn first_bytes(hir: &Hir) -> ([bool; 256], bool) {
-    use regex_syntax::hir::{Class, HirKind};
+    use regex_syntax::hir::{Class, HirKind, Look};
     let mut set = [false; 256];
     let nullable = match hir.kind() {
+        HirKind::Look(Look::Start) => false,
         HirKind::Empty | HirKind::Look(_) => true,
         HirKind::Literal(l) => match l.0.first() {
             Some(&b) => {
@@ -2405,11 +2438,28 @@ mod tests {
         SET.get_or_init(|| RuleSet::compile(SkillSet::embedded().unwrap().rules().cloned().collect()).unwrap())
     }
 
+    /// [`embedded_set`] with every lookback rule run anchored ([`RuleSet::always_from_lookback`]).
+    fn embedded_set_from_lookback() -> &'static RuleSet {
+        static SET: OnceLock<RuleSet> = OnceLock::new();
+        SET.get_or_init(|| {
+            RuleSet::compile(SkillSet::embedded().unwrap().rules().cloned().collect())
+                .unwrap()
+                .always_from_lookback()
+        })
+    }
+
+    /// Both embedded sets: as scans run, and with dense lookback starts run anchored too.
+    fn embedded_sets() -> [&'static RuleSet; 2] {
+        [embedded_set(), embedded_set_from_lookback()]
+    }
+
     /// The one-rule set of `pattern` (on the normalised text) against the whole-text search.
     fn assert_rule_same_as_reference(pattern: &str, texts: &[&str]) {
-        let set = RuleSet::compile(vec![rule("r", Pattern::Regex(pattern.into()), Target::Normalized)]).unwrap();
-        for text in texts {
-            assert_same_as_reference(&set, text);
+        let set = || RuleSet::compile(vec![rule("r", Pattern::Regex(pattern.into()), Target::Normalized)]).unwrap();
+        for set in [set(), set().always_from_lookback()] {
+            for text in texts {
+                assert_same_as_reference(&set, text);
+            }
         }
     }
 
@@ -2437,22 +2487,23 @@ mod tests {
     /// run together (several hits per rule, hits of different rules side by side).
     #[test]
     fn gated_scan_equals_whole_text_scan_on_rule_examples() {
-        let set = embedded_set();
         let mut texts: Vec<String> = Vec::new();
-        for r in set.rules() {
+        for r in embedded_set().rules() {
             texts.extend(r.examples.iter().cloned());
             texts.extend(r.counterexamples.iter().cloned());
         }
-        for t in &texts {
-            assert_same_as_reference(set, t);
-        }
-        for chunk in texts.chunks(7) {
-            assert_same_as_reference(set, &chunk.join(" "));
-            assert_same_as_reference(set, &chunk.join("\n\n"));
-        }
         let all = texts.join("\n");
-        assert_same_as_reference(set, &all);
-        assert_same_as_reference(set, &all.repeat(3));
+        for set in embedded_sets() {
+            for t in &texts {
+                assert_same_as_reference(set, t);
+            }
+            for chunk in texts.chunks(7) {
+                assert_same_as_reference(set, &chunk.join(" "));
+                assert_same_as_reference(set, &chunk.join("\n\n"));
+            }
+            assert_same_as_reference(set, &all);
+            assert_same_as_reference(set, &all.repeat(3));
+        }
     }
 
     #[test]
@@ -2492,6 +2543,49 @@ mod tests {
         assert_eq!(out.len(), 1);
     }
 
+    /// A match at the text's start is found although its first byte is not in the rule's
+    /// [`first_bytes`] (the `^` branch); past the start only the boundary bytes begin runs.
+    #[test]
+    fn a_match_at_the_text_start_is_not_filtered_out() {
+        let compile = || {
+            RuleSet::compile(vec![rule(
+                "num",
+                Pattern::Regex(r"(?:^|[^0-9A-Za-z])([0-9]{3}-[0-9]{4})(?:$|[^0-9])".into()),
+                Target::Raw,
+            )])
+            .unwrap()
+        };
+        let set = compile();
+        assert!(set.slots[0].runs_anchored());
+        assert!(
+            set.slots[0]
+                .first
+                .as_ref()
+                .is_some_and(|f| !f[usize::from(b'5')] && f[usize::from(b' ')])
+        );
+        // (the last two: starts denser than one per LOOKBACK_DENSITY bytes, searched whole
+        // unless always run from lookback)
+        let dense = format!("555-0123 {}: 555-0199", "1 2-3 ".repeat(500));
+        let texts = [
+            "555-0123",
+            "555-0123 and 555-0199.",
+            "x 555-0123",
+            "a555-0123 (555-0199)",
+            "1555-0123",
+            &dense,
+            "555-0123 3 4",
+        ];
+        for set in [compile(), compile().always_from_lookback()] {
+            for text in texts {
+                let mut out = Vec::new();
+                set.scan("", text, &mut out);
+                assert_eq!(sorted(out), sorted(reference(&set, "", text)), "{text}");
+            }
+            assert_eq!(hits(&set, "", "555-0123 and 555-0199.").len(), 2);
+            assert_eq!(hits(&set, "", &dense).len(), 2);
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, ..Default::default() })]
 
@@ -2517,7 +2611,9 @@ mod tests {
                 text.push_str(i.get::<String>(vocab));
                 text.push_str([" ", " ", "\n", "  ", "", ": ", ". ", &odd][seps[k % seps.len()]]);
             }
-            assert_same_as_reference(embedded_set(), &text);
+            for set in embedded_sets() {
+                assert_same_as_reference(set, &text);
+            }
         }
     }
 
@@ -2575,9 +2671,13 @@ mod tests {
         };
         // a look-around consumes nothing: the first byte comes after it
         assert_eq!(first(r"\bfoo"), ("f".into(), false, false));
-        // `^` or a non-digit, then the digits: either can begin a match
+        // `^` or a non-digit, then the digits: past the text's first byte only the non-digit
+        // can begin a match (a match at the start is not filtered)
         let (set, _, nullable) = first(r"(?:^|[^0-9a-z])[0-9]{3}");
-        assert!(!nullable && set.contains('5') && set.contains(' ') && !set.contains('q'));
+        assert!(!nullable && !set.contains('5') && set.contains(' ') && !set.contains('q'));
+        assert_eq!(first(r"^foo|bar"), ("b".into(), false, false));
+        assert_eq!(first(r"(?m:^)foo"), ("f".into(), false, false));
+        assert_eq!(first(r"\Afoo"), (String::new(), false, false));
         // case-insensitive `k` is also the Kelvin sign (U+212A, lead byte 0xE2)
         assert_eq!(first(r"(?i)k"), ("Kk".into(), true, false));
         // optional and starred parts add their bytes and let the next part's in
