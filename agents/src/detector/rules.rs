@@ -140,16 +140,6 @@ impl Placement {
 /// (Until then only rules reaching over 256 bytes past their literal ran this way.)
 const MAX_ANCHORED_LOOKBACK: usize = 16;
 
-/// A lookback rule whose anchored runs would start more often than once per this many bytes of
-/// text searches the whole text instead ([`RuleSet::scan_gated`]). Every run pays for a start
-/// state and a call (~100 instructions), where the lazy DFA steps through a byte in a few:
-/// JSON's digits, colons and dashes gave the PII rules a start every 7 to 20 bytes, and on 100 KB
-/// of it the raw rules took 20.3 M instructions run from lookback, 14.5 M with this switch
-/// (callgrind; also BIPIA's tables 16.3 -> 14.1 M, AgentDojo's tool outputs 14.5 -> 14.9 M;
-/// one per 16 bytes did worse on JSON and tables). Texts with sparse starts (prose, attack
-/// text) keep their runs and their cost.
-const LOOKBACK_DENSITY: usize = 32;
-
 /// Gate hits of one rule above which it runs over the whole text instead (plus one per 16 bytes
 /// of text): windows that many would cover most of it anyway.
 const MAX_GATE_HITS_BASE: usize = 4096;
@@ -393,8 +383,6 @@ pub struct RuleSet {
     normalized: TargetMatcher,
     raw: TargetMatcher,
     slots: Vec<Slot>,
-    /// [`LOOKBACK_DENSITY`] (0 in tests that check the anchored runs: never the whole text).
-    lookback_density: usize,
 }
 
 impl RuleSet {
@@ -444,16 +432,7 @@ impl RuleSet {
             normalized,
             raw,
             slots,
-            lookback_density: LOOKBACK_DENSITY,
         })
-    }
-
-    /// The same rules, with every lookback rule run anchored however dense its starts (tests:
-    /// the whole-text search that dense starts switch to would hide a mistake in the runs).
-    #[cfg(test)]
-    fn always_from_lookback(mut self) -> RuleSet {
-        self.lookback_density = 0;
-        self
     }
 
     pub fn rules(&self) -> &[RuleDef] {
@@ -737,17 +716,11 @@ impl RuleSet {
                             .is_some_and(|&b| set.get(usize::from(b)).copied().unwrap_or(true))
                     })
             };
-            // More runs than one per LOOKBACK_DENSITY bytes: one search of the whole text costs less.
-            let most = len.checked_div(self.lookback_density).unwrap_or(usize::MAX);
             for &start in starts {
                 let (from, _) = placement.window(start as usize, start as usize + shortest, len);
                 let from = u32::try_from(from).unwrap_or(start).min(start);
                 let next = candidates.last().map_or(0, |&c| c + 1);
                 candidates.extend((from.max(next)..=start).filter(|&at| can_begin(at)));
-                if candidates.len() > most {
-                    self.scan_span(rule, target, text, (0, len), &mut found, out);
-                    return;
-                }
             }
             self.scan_anchored(rule, dfa, target, text, &candidates, &mut found, out);
             return;
@@ -2438,28 +2411,11 @@ mod tests {
         SET.get_or_init(|| RuleSet::compile(SkillSet::embedded().unwrap().rules().cloned().collect()).unwrap())
     }
 
-    /// [`embedded_set`] with every lookback rule run anchored ([`RuleSet::always_from_lookback`]).
-    fn embedded_set_from_lookback() -> &'static RuleSet {
-        static SET: OnceLock<RuleSet> = OnceLock::new();
-        SET.get_or_init(|| {
-            RuleSet::compile(SkillSet::embedded().unwrap().rules().cloned().collect())
-                .unwrap()
-                .always_from_lookback()
-        })
-    }
-
-    /// Both embedded sets: as scans run, and with dense lookback starts run anchored too.
-    fn embedded_sets() -> [&'static RuleSet; 2] {
-        [embedded_set(), embedded_set_from_lookback()]
-    }
-
     /// The one-rule set of `pattern` (on the normalised text) against the whole-text search.
     fn assert_rule_same_as_reference(pattern: &str, texts: &[&str]) {
-        let set = || RuleSet::compile(vec![rule("r", Pattern::Regex(pattern.into()), Target::Normalized)]).unwrap();
-        for set in [set(), set().always_from_lookback()] {
-            for text in texts {
-                assert_same_as_reference(&set, text);
-            }
+        let set = RuleSet::compile(vec![rule("r", Pattern::Regex(pattern.into()), Target::Normalized)]).unwrap();
+        for text in texts {
+            assert_same_as_reference(&set, text);
         }
     }
 
@@ -2487,23 +2443,22 @@ mod tests {
     /// run together (several hits per rule, hits of different rules side by side).
     #[test]
     fn gated_scan_equals_whole_text_scan_on_rule_examples() {
+        let set = embedded_set();
         let mut texts: Vec<String> = Vec::new();
-        for r in embedded_set().rules() {
+        for r in set.rules() {
             texts.extend(r.examples.iter().cloned());
             texts.extend(r.counterexamples.iter().cloned());
         }
-        let all = texts.join("\n");
-        for set in embedded_sets() {
-            for t in &texts {
-                assert_same_as_reference(set, t);
-            }
-            for chunk in texts.chunks(7) {
-                assert_same_as_reference(set, &chunk.join(" "));
-                assert_same_as_reference(set, &chunk.join("\n\n"));
-            }
-            assert_same_as_reference(set, &all);
-            assert_same_as_reference(set, &all.repeat(3));
+        for t in &texts {
+            assert_same_as_reference(set, t);
         }
+        for chunk in texts.chunks(7) {
+            assert_same_as_reference(set, &chunk.join(" "));
+            assert_same_as_reference(set, &chunk.join("\n\n"));
+        }
+        let all = texts.join("\n");
+        assert_same_as_reference(set, &all);
+        assert_same_as_reference(set, &all.repeat(3));
     }
 
     #[test]
@@ -2547,15 +2502,12 @@ mod tests {
     /// [`first_bytes`] (the `^` branch); past the start only the boundary bytes begin runs.
     #[test]
     fn a_match_at_the_text_start_is_not_filtered_out() {
-        let compile = || {
-            RuleSet::compile(vec![rule(
-                "num",
-                Pattern::Regex(r"(?:^|[^0-9A-Za-z])([0-9]{3}-[0-9]{4})(?:$|[^0-9])".into()),
-                Target::Raw,
-            )])
-            .unwrap()
-        };
-        let set = compile();
+        let set = RuleSet::compile(vec![rule(
+            "num",
+            Pattern::Regex(r"(?:^|[^0-9A-Za-z])([0-9]{3}-[0-9]{4})(?:$|[^0-9])".into()),
+            Target::Raw,
+        )])
+        .unwrap();
         assert!(set.slots[0].runs_anchored());
         assert!(
             set.slots[0]
@@ -2563,8 +2515,7 @@ mod tests {
                 .as_ref()
                 .is_some_and(|f| !f[usize::from(b'5')] && f[usize::from(b' ')])
         );
-        // (the last two: starts denser than one per LOOKBACK_DENSITY bytes, searched whole
-        // unless always run from lookback)
+        // (`dense`: a start every few bytes)
         let dense = format!("555-0123 {}: 555-0199", "1 2-3 ".repeat(500));
         let texts = [
             "555-0123",
@@ -2575,15 +2526,13 @@ mod tests {
             &dense,
             "555-0123 3 4",
         ];
-        for set in [compile(), compile().always_from_lookback()] {
-            for text in texts {
-                let mut out = Vec::new();
-                set.scan("", text, &mut out);
-                assert_eq!(sorted(out), sorted(reference(&set, "", text)), "{text}");
-            }
-            assert_eq!(hits(&set, "", "555-0123 and 555-0199.").len(), 2);
-            assert_eq!(hits(&set, "", &dense).len(), 2);
+        for text in texts {
+            let mut out = Vec::new();
+            set.scan("", text, &mut out);
+            assert_eq!(sorted(out), sorted(reference(&set, "", text)), "{text}");
         }
+        assert_eq!(hits(&set, "", "555-0123 and 555-0199.").len(), 2);
+        assert_eq!(hits(&set, "", &dense).len(), 2);
     }
 
     proptest::proptest! {
@@ -2611,9 +2560,7 @@ mod tests {
                 text.push_str(i.get::<String>(vocab));
                 text.push_str([" ", " ", "\n", "  ", "", ": ", ". ", &odd][seps[k % seps.len()]]);
             }
-            for set in embedded_sets() {
-                assert_same_as_reference(set, &text);
-            }
+            assert_same_as_reference(embedded_set(), &text);
         }
     }
 
