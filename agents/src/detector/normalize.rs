@@ -74,6 +74,8 @@ const LEET: u8 = 2;
 const BANG: u8 = 4;
 /// `6`: read as `g` only where that makes a known word ([`leet_reading`]), not by itself.
 const SIX: u8 = 8;
+/// An ASCII letter.
+const ALPHA: u8 = 16;
 
 const fn ascii_classes() -> [u8; 128] {
     let mut t = [0u8; 128];
@@ -82,6 +84,9 @@ const fn ascii_classes() -> [u8; 128] {
         let b = i as u8;
         if b.is_ascii_alphanumeric() {
             t[i] |= WORD;
+        }
+        if b.is_ascii_alphabetic() {
+            t[i] |= ALPHA;
         }
         if matches!(b, b'0' | b'1' | b'3' | b'4' | b'5' | b'7' | b'8' | b'9' | b'@' | b'$') {
             t[i] |= WORD | LEET;
@@ -613,9 +618,11 @@ fn pass_chars(src: &str, b: &mut Builder) {
 }
 
 /// How many leading bytes of `rest` pass 2 copies unchanged: ASCII bytes that are not word chars,
-/// and whole ASCII words without leet symbols (digits 0 1 3 4 5 6 7 8 9, `@ $ ! |`) that end at an
-/// ASCII byte or the end. Only such words could fold ([`fold_words`] folds leet only in words
-/// holding a leet symbol, confusables only in words holding non-ASCII letters).
+/// and whole ASCII words that end at an ASCII byte or the end and either hold no leet symbol
+/// (digits 0 1 3 4 5 6 7 8 9, `@ $ ! |`) or no letter. Only other words could fold
+/// ([`fold_words`] folds leet only in words holding a leet symbol and a letter, confusables only
+/// in words holding non-ASCII letters). Letterless words are most words of JSON and tables
+/// (numbers, dates, ids): before they were let through, pass 2 took each of them apart.
 fn plain_words_prefix(rest: &[u8]) -> usize {
     let mut i = 0;
     while let Some(&x) = rest.get(i) {
@@ -636,7 +643,8 @@ fn plain_words_prefix(rest: &[u8]) -> usize {
             classes |= class;
             j += 1;
         }
-        if classes & (LEET | BANG | SIX) != 0 || rest.get(j).is_some_and(|&y| y >= 0x80) {
+        let letter = classes & ALPHA != 0;
+        if (letter && classes & (LEET | BANG | SIX) != 0) || rest.get(j).is_some_and(|&y| y >= 0x80) {
             break;
         }
         i = j;
@@ -1423,6 +1431,9 @@ mod tests {
             prop_oneof![
                 "[a-zA-Z]{1,8}",
                 "[a-z0-9@$!|]{1,6}",
+                // numbers, dates and ids (JSON, tables): letterless words and digits beside letters
+                "[0-9$!|@]{1,6}",
+                "[0-9]{1,4}[a-zT][0-9]{0,3}",
                 Just(" ".to_string()),
                 Just("  ".to_string()),
                 Just("\n".to_string()),
