@@ -716,11 +716,14 @@ impl RuleSet {
                             .is_some_and(|&b| set.get(usize::from(b)).copied().unwrap_or(true))
                     })
             };
+            // (the first position no earlier start's range reached: ranges of nearby starts
+            // overlap, and a position the filter turned down is not looked at again)
+            let mut next = 0u32;
             for &start in starts {
                 let (from, _) = placement.window(start as usize, start as usize + shortest, len);
                 let from = u32::try_from(from).unwrap_or(start).min(start);
-                let next = candidates.last().map_or(0, |&c| c + 1);
                 candidates.extend((from.max(next)..=start).filter(|&at| can_begin(at)));
+                next = start.saturating_add(1);
             }
             self.scan_anchored(rule, dfa, target, text, &candidates, &mut found, out);
             return;
@@ -2533,6 +2536,27 @@ mod tests {
         }
         assert_eq!(hits(&set, "", "555-0123 and 555-0199.").len(), 2);
         assert_eq!(hits(&set, "", &dense).len(), 2);
+    }
+
+    /// A match that starts the byte after a gate hit (the gate is the dot; "1. 2.3" has a match
+    /// at the space after the first): the overlapping lookback ranges of nearby hits still run
+    /// every start once.
+    #[test]
+    fn a_match_right_after_a_gate_hit_is_found() {
+        let set = RuleSet::compile(vec![rule(
+            "dotted",
+            Pattern::Regex(r"(?:^|[^0-9A-Za-z])([0-9]{1,3}\.[0-9]{1,3})(?:$|[^0-9])".into()),
+            Target::Raw,
+        )])
+        .unwrap();
+        assert!(set.slots[0].runs_anchored() && !set.slots[0].placement.is_some_and(|p| p.exact_start()));
+        assert_eq!(set.gate_info(0).map(|g| g.literals.to_vec()), Some(vec![b".".to_vec()]));
+        for text in ["1. 2.3", "a. 81.2 b. 7.7", "1 81.2", "x. 7. 81.2 and 3 4.5"] {
+            let mut out = Vec::new();
+            set.scan("", text, &mut out);
+            assert_eq!(sorted(out), sorted(reference(&set, "", text)), "{text}");
+        }
+        assert_eq!(hits(&set, "", "1. 2.3").len(), 1);
     }
 
     proptest::proptest! {
