@@ -361,8 +361,8 @@ struct Slot {
     groups: bool,
     regex: OnceLock<Option<Regex>>,
     dfa: OnceLock<Option<AnchoredDfa>>,
-    /// The bytes a match can begin with ([`first_bytes`]), when no match is empty: a lookback
-    /// start at any other byte cannot begin one.
+    /// The bytes a match can begin with ([`first_bytes`]), for a rule run from lookback starts
+    /// whose matches are never empty: a lookback start at any other byte cannot begin one.
     first: Option<Box<[bool; 256]>>,
 }
 
@@ -993,9 +993,11 @@ fn analyse(rule: &RuleDef) -> (Slot, Option<Gate>) {
         slot.placement = gate.as_ref().map(|g| g.placement);
         slot.gate.clone_from(&gate);
         slot.groups = hir.properties().explicit_captures_len() > 0;
-        slot.first = match first_bytes(&hir) {
-            (set, false) => Some(Box::new(set)),
-            (_, true) => None,
+        // (only a rule run from the starts before its hits looks at it)
+        let from_lookback = slot.runs_anchored() && !slot.placement.is_some_and(|p| p.exact_start());
+        slot.first = match from_lookback.then(|| first_bytes(&hir)) {
+            Some((set, false)) => Some(Box::new(set)),
+            _ => None,
         };
         slot.hir = Some(hir);
     }
