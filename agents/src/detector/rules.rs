@@ -393,12 +393,12 @@ impl RuleSet {
         for (i, rule) in set.rules.iter().enumerate() {
             let Some(slot) = set.slots.get(i) else { continue };
             if let Pattern::Regex(p) = &rule.pattern {
-                let re = build_regex(p, slot.hir.as_ref()).map_err(|e| invalid(rule, &e))?;
+                let re = build_regex(p, slot.hir.as_ref()).map_err(|e| invalid(rule, &*e))?;
                 let _ = slot.regex.set(Some(re));
                 if slot.placement.is_some_and(|p| p.exact_start())
                     && let Some(hir) = &slot.hir
                 {
-                    let dfa = build_dfa(hir).map_err(|e| invalid(rule, &e))?;
+                    let dfa = build_dfa(hir).map_err(|e| invalid(rule, &*e))?;
                     let _ = slot.dfa.set(Some(dfa));
                 }
             }
@@ -423,7 +423,7 @@ impl RuleSet {
                 continue;
             };
             if let Pattern::Regex(p) = &rule.pattern {
-                let re = build_regex(p, slot.hir.as_ref()).map_err(|e| invalid(rule, &e))?;
+                let re = build_regex(p, slot.hir.as_ref()).map_err(|e| invalid(rule, &*e))?;
                 let _ = slot.regex.set(Some(re));
             }
         }
@@ -974,11 +974,20 @@ fn anchored_end(
     Ok(end)
 }
 
-fn invalid(rule: &RuleDef, e: &dyn std::fmt::Display) -> SkillError {
+/// The error names the rule and carries the whole chain of causes: the regex builder's own
+/// message is only "error parsing pattern 0"; what is wrong, and where, is in its source.
+fn invalid(rule: &RuleDef, e: &(dyn std::error::Error + 'static)) -> SkillError {
+    let mut reason = format!("rule {}: invalid regex: {e}", rule.id);
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        reason.push_str(": ");
+        reason.push_str(&c.to_string());
+        cause = c.source();
+    }
     SkillError::Rule {
         file: rule.file.clone(),
         line: rule.line,
-        reason: format!("rule {}: invalid regex: {e}", rule.id),
+        reason,
     }
 }
 
@@ -2169,6 +2178,8 @@ mod tests {
             err.starts_with("skills/t/rules.yaml:42: rule bad: invalid regex"),
             "{err}"
         );
+        // what is wrong, not only that something is
+        assert!(err.contains("unclosed group"), "{err}");
     }
 
     #[test]
