@@ -236,13 +236,18 @@ impl Swarm {
 
         // 1. Detector, inline.
         let t = Instant::now();
+        let source_policy = cfg.policy_for(request.source);
         let fast = {
             let _s = tracing::debug_span!("detector").entered();
-            self.detector
-                .scan(&request.text, self.ctx.memory.as_ref(), cfg.researcher.match_threshold)?
+            self.detector.scan(
+                &request.text,
+                self.ctx.memory.as_ref(),
+                cfg.researcher.match_threshold,
+                source_policy.classifier_threshold,
+            )?
         };
         let mut stages = vec![stage("detector", t, metrics)];
-        let draft = policy::verdict(fast.detection, request.source, &cfg.policy_for(request.source));
+        let draft = policy::verdict(fast.detection, request.source, &source_policy);
         let mut task = ScanTask {
             request: request.clone(),
             verdict: draft,

@@ -54,15 +54,19 @@ impl DetectorAgent {
         &self.detector
     }
 
-    /// Detect (with the learned signatures), then consult memory: a learned attack similar to the text adds a
-    /// finding; an allowlist entry is reported (the responder decides what it excuses).
+    /// Detect (with the learned signatures, the classifier read at the source's operating point), then consult
+    /// memory: a learned attack similar to the text adds a finding; an allowlist entry is reported (the responder
+    /// decides what it excuses).
     pub fn scan(
         &self,
         text: &str,
         memory: Option<&Memory>,
         match_threshold: f32,
+        classifier_threshold: Option<f32>,
     ) -> Result<FastVerdict, DetectorError> {
-        let mut detection = self.detector.detect_with(text, Some(&self.learned.load()))?;
+        let mut detection = self
+            .detector
+            .detect_for(text, Some(&self.learned.load()), classifier_threshold)?;
         let mut allowlisted = None;
         if let Some(mem) = memory {
             if mem.vector_count() > 0
@@ -158,6 +162,7 @@ impl Agent for DetectorAgent {
                 &t.request.text,
                 ctx.memory.as_ref(),
                 ctx.config.researcher.match_threshold,
+                ctx.config.policy_for(t.request.source).classifier_threshold,
             )
             .map_err(|e| AgentError::failed(Role::Detector, e))?;
         Ok(Outcome::Opinion(Opinion {

@@ -137,8 +137,8 @@ impl Guard {
     /// Scan one text and decide what to do with it.
     pub fn scan(&self, req: &ScanRequest) -> Result<Verdict, DetectorError> {
         let start = Instant::now();
-        let detection = self.detector.detect(&req.text)?;
         let policy = self.config.policy_for(req.source);
+        let detection = self.detector.detect_for(&req.text, None, policy.classifier_threshold)?;
         let mut verdict = aimds_agents::policy::verdict(detection, req.source, &policy);
         verdict.stages.push(StageTiming {
             stage: "detector".into(),

@@ -327,6 +327,11 @@ pub struct SourcePolicy {
     /// Action when the text contains a secret (API key, private key, token).
     #[serde(default = "default_sanitize")]
     pub secrets: Action,
+    /// The classifier's operating point for this source — the probability that counts as risk
+    /// 0.5 on its own — where it differs from `detector.classifier_threshold`. The model learned
+    /// attacks mostly from prompts; a document or a tool's output is a genre it knows less.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classifier_threshold: Option<f32>,
 }
 
 fn default_allow() -> Action {
@@ -346,12 +351,21 @@ impl SourcePolicy {
             Source::ModelOutput => (Action::Block, None, Action::Sanitize),
             Source::ToolCall => (Action::Block, None, Action::Allow),
         };
+        // Documents and tool outputs: the classifier alone flagged 2.8 % of an agent's clean
+        // office files and e-mails at 0.8 (imperative bullet lists read like orders); at 0.94,
+        // 0.7 %, while the injections in them are caught by the rules that address the reader
+        // (README, "Clean tool outputs").
+        let classifier_threshold = match source {
+            Source::ToolOutput | Source::Document => Some(0.94),
+            _ => None,
+        };
         SourcePolicy {
             threshold: 0.5,
             action,
             block_at,
             pii,
             secrets: Action::Sanitize,
+            classifier_threshold,
         }
     }
 }
@@ -422,6 +436,14 @@ impl SwarmConfig {
                 return bad(
                     format!("policy.{source}.threshold"),
                     format!("policy.{source}.threshold = {} is outside 0..1", p.threshold),
+                );
+            }
+            if let Some(t) = p.classifier_threshold
+                && !(0.01..=0.99).contains(&t)
+            {
+                return bad(
+                    format!("policy.{source}.classifier_threshold"),
+                    format!("policy.{source}.classifier_threshold = {t} must be between 0.01 and 0.99"),
                 );
             }
             if let Some(b) = p.block_at
@@ -668,6 +690,28 @@ mod tests {
     fn bad_threshold_is_rejected() {
         let err = SwarmConfig::from_yaml("policy:\n  user: { threshold: 1.5, action: block }\n", "y.yaml").unwrap_err();
         assert!(err.to_string().contains("policy.user.threshold"), "{err}");
+    }
+
+    #[test]
+    fn a_source_classifier_threshold_is_checked_and_optional() {
+        let err = SwarmConfig::from_yaml(
+            "policy:\n  document: { threshold: 0.5, action: sanitize, classifier_threshold: 1.2 }\n",
+            "c.yaml",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("policy.document.classifier_threshold"),
+            "{err}"
+        );
+        assert!(err.to_string().starts_with("c.yaml:2:"), "{err}");
+        // a line without it reads the classifier at the detector's point
+        let cfg = SwarmConfig::from_yaml("policy:\n  document: { threshold: 0.5, action: sanitize }\n", "c").unwrap();
+        assert_eq!(cfg.policy_for(Source::Document).classifier_threshold, None);
+        // the built-in table reads documents and tool outputs at their own point, prompts at the detector's
+        let d = SwarmConfig::default();
+        assert_eq!(d.policy_for(Source::ToolOutput).classifier_threshold, Some(0.94));
+        assert_eq!(d.policy_for(Source::Document).classifier_threshold, Some(0.94));
+        assert_eq!(d.policy_for(Source::User).classifier_threshold, None);
     }
 
     #[test]

@@ -453,10 +453,12 @@ impl AimdsMcp {
         };
         let shared = self.shared.clone();
         blocking(move || {
+            // the classifier read at the source's point, as a scan of this text would read it
+            let point = shared.swarm.config().policy_for(source).classifier_threshold;
             let detection = shared
                 .swarm
                 .detector()
-                .detect(&p.text)
+                .detect_for(&p.text, None, point)
                 .map_err(|e| bad(e.to_string()))?;
             let mut opts = SanitizeOptions::for_source(source);
             if let Some(pii) = p.redact_pii {
@@ -547,13 +549,14 @@ impl AimdsMcp {
                     let (categories, flagged) = match &e.text {
                         Some(text) => {
                             self.check_text(&format!("events[{i}].text"), text)?;
+                            let source_policy = self.shared.swarm.config().policy_for(source);
                             let d = self
                                 .shared
                                 .swarm
                                 .detector()
-                                .detect(text)
+                                .detect_for(text, None, source_policy.classifier_threshold)
                                 .map_err(|err| bad(format!("events[{i}].text: {err}")))?;
-                            let v = policy::verdict(d, source, &self.shared.swarm.config().policy_for(source));
+                            let v = policy::verdict(d, source, &source_policy);
                             (v.categories, v.flagged)
                         }
                         None => (Vec::new(), false),
@@ -1084,7 +1087,7 @@ impl AimdsMcp {
             let policy = config.policy_for(source);
             let flags = |text: &str| {
                 detector
-                    .detect(text)
+                    .detect_for(text, None, policy.classifier_threshold)
                     .map(|d| policy::verdict(d, source, &policy).flagged)
                     .unwrap_or(false)
             };
