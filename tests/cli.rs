@@ -40,6 +40,11 @@ fn json(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
 }
 
+/// What `aimds ARGS` prints, as JSON.
+fn stdout_json(args: &[&str]) -> Value {
+    json(&aimds().args(args).output().expect("run aimds").stdout)
+}
+
 #[test]
 fn scan_flags_an_injection_and_exits_1() {
     let out = aimds()
@@ -100,13 +105,7 @@ fn sql_injection_in_a_tool_input_is_code_injection() {
     assert_eq!(&text[start..start + 1], "'", "{finding}");
 
     let plain = "SELECT username FROM users WHERE name = 'admin' ORDER BY id";
-    let v = json(
-        &aimds()
-            .args(["scan", "--source", "tool_call", plain])
-            .output()
-            .unwrap()
-            .stdout,
-    );
+    let v = stdout_json(&["scan", "--source", "tool_call", plain]);
     let rules: Vec<&str> = v["findings"]
         .as_array()
         .unwrap()
@@ -136,23 +135,11 @@ fn documents_and_tool_outputs_read_the_classifier_at_their_own_point() {
     // The shipped classifier alone scores this a little over its prompt threshold; the built-in
     // policy reads tool outputs at 0.94, so the same line in a tool's output is let through.
     let text = "Forget about the old deployment script, we use the new Helm chart now.";
-    let as_prompt = json(
-        &aimds()
-            .args(["scan", "--source", "user", text])
-            .output()
-            .unwrap()
-            .stdout,
-    );
+    let as_prompt = stdout_json(&["scan", "--source", "user", text]);
     assert_eq!(as_prompt["flagged"], true, "{as_prompt}");
     assert_eq!(as_prompt["findings"][0]["rule_id"], "classifier", "{as_prompt}");
     for source in ["tool_output", "document"] {
-        let v = json(
-            &aimds()
-                .args(["scan", "--source", source, text])
-                .output()
-                .unwrap()
-                .stdout,
-        );
+        let v = stdout_json(&["scan", "--source", source, text]);
         assert_eq!(v["flagged"], false, "{source}: {v}");
     }
     // A config line without the field reads tool outputs at the detector's point again.
@@ -163,20 +150,14 @@ fn documents_and_tool_outputs_read_the_classifier_at_their_own_point() {
         "version: 1\npolicy:\n  tool_output: { threshold: 0.5, action: sanitize }\nroles:\n  logger: { enabled: false }\n",
     )
     .unwrap();
-    let v = json(
-        &aimds()
-            .args([
-                "--config",
-                cfg.to_str().unwrap(),
-                "scan",
-                "--source",
-                "tool_output",
-                text,
-            ])
-            .output()
-            .unwrap()
-            .stdout,
-    );
+    let v = stdout_json(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "scan",
+        "--source",
+        "tool_output",
+        text,
+    ]);
     assert_eq!(v["flagged"], true, "{v}");
 }
 
