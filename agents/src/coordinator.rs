@@ -18,15 +18,15 @@ use aimds_memory::Memory;
 use aimds_runtime::config::{Aggregate, DurabilityMode};
 use aimds_runtime::{
     Action, Agent, AgentError, AgentFactory, AgentPool, Feedback, FeedbackReport, Metrics, Opinion, Outcome,
-    PoolConfig, Priority, Role, RoleStatus, ScanRequest, ScanTask, StageTiming, SwarmConfig, SwarmContext, Task,
-    Verdict,
+    PoolConfig, Priority, Role, RoleStatus, ScanRequest, ScanTask, Source, StageTiming, SwarmConfig, SwarmContext,
+    Task, Verdict,
 };
 use serde::Serialize;
 use tracing::Instrument;
 
 use crate::analyzer::AnalyzerAgent;
 use crate::detector::learned::LearnedSignatures;
-use crate::detector::{Detector, DetectorError};
+use crate::detector::{Detection, Detector, DetectorError};
 use crate::fast_path::{DetectorAgent, learned_rules};
 use crate::logger::LoggerAgent;
 use crate::policy;
@@ -219,6 +219,13 @@ impl Swarm {
 
     pub fn detector(&self) -> &Detector {
         self.detector.detector()
+    }
+
+    /// The fast path alone on one text from `source`: the skills' rules and the classifier read at
+    /// that source's operating point (`policy.<source>.classifier_threshold`), no memory, no stages.
+    pub fn detect(&self, text: &str, source: Source) -> Result<Detection, DetectorError> {
+        let point = self.config().policy_for(source).classifier_threshold;
+        self.detector().detect_for(text, None, point)
     }
 
     /// Scan one request through every stage the config runs.

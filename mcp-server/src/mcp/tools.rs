@@ -453,13 +453,7 @@ impl AimdsMcp {
         };
         let shared = self.shared.clone();
         blocking(move || {
-            // the classifier read at the source's point, as a scan of this text would read it
-            let point = shared.swarm.config().policy_for(source).classifier_threshold;
-            let detection = shared
-                .swarm
-                .detector()
-                .detect_for(&p.text, None, point)
-                .map_err(|e| bad(e.to_string()))?;
+            let detection = shared.swarm.detect(&p.text, source).map_err(|e| bad(e.to_string()))?;
             let mut opts = SanitizeOptions::for_source(source);
             if let Some(pii) = p.redact_pii {
                 opts.redact_pii = pii;
@@ -549,14 +543,12 @@ impl AimdsMcp {
                     let (categories, flagged) = match &e.text {
                         Some(text) => {
                             self.check_text(&format!("events[{i}].text"), text)?;
-                            let source_policy = self.shared.swarm.config().policy_for(source);
                             let d = self
                                 .shared
                                 .swarm
-                                .detector()
-                                .detect_for(text, None, source_policy.classifier_threshold)
+                                .detect(text, source)
                                 .map_err(|err| bad(format!("events[{i}].text: {err}")))?;
-                            let v = policy::verdict(d, source, &source_policy);
+                            let v = policy::verdict(d, source, &self.shared.swarm.config().policy_for(source));
                             (v.categories, v.flagged)
                         }
                         None => (Vec::new(), false),
