@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Ordinary chat that nothing of ours was trained on or tuned against, as labelled JSONL for `aimds eval`.
+
+The ≤ 1 % false-positive aim for ordinary chat is judged on chat we do not have; these are real users'
+prompts from three public projects, kept out of every training file (`scripts/benign_chat.py` drops any
+text that is also here). The data is not committed; clone the repositories and point this script at them:
+
+    git clone https://github.com/LAION-AI/Open-Assistant target/ext/Open-Assistant       # f1e6ed9
+    git clone https://github.com/lm-sys/FastChat target/ext/FastChat                     # 0e6d3e4
+    git clone https://github.com/lm-sys/arena-hard-auto target/ext/arena-hard-auto       # efc012e
+    python3 scripts/unseen_chat.py target/ext/Open-Assistant target/ext/FastChat target/ext/arena-hard-auto target/ext
+
+It writes `chat_unseen.jsonl` into the output folder: every distinct user turn ("prompter" message) of
+Open Assistant's manual-evaluation files (`prompt_lottery_en_250_text.jsonl`, the conversation trees of
+`en_100_message.jsonl`) and of its backend's realistic seed conversations; both turns of MT-bench's 80
+questions and the 80 Vicuna-bench questions (FastChat's `llm_judge/data`); and the 500 Chatbot Arena
+prompts of Arena-Hard v0.1. All benign, category `benign_chat`, `subcategory` = the file, and a `half`
+(`a` or `b`, from a hash of the text): look only at half `a` when studying false positives, so that half
+`b` stays an unseen estimate. Scan with `--source user` (the default).
+"""
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+
+def half(text: str) -> str:
+    return "a" if hashlib.sha256(text.encode()).digest()[0] % 2 == 0 else "b"
+
+
+def read_jsonl(path: Path):
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                yield json.loads(line)
+
+
+def prompts(oasst: Path, fastchat: Path, arena: Path):
+    """(text, origin) for every user turn, in file order."""
+    manual = oasst / "model" / "model_eval" / "manual" / "data"
+    for text in read_jsonl(manual / "prompt_lottery_en_250_text.jsonl"):
+        yield text, "oasst/prompt_lottery_en_250"
+
+    def walk(message):
+        if message.get("role") == "prompter":
+            yield message["text"], "oasst/en_100_message"
+        for reply in message.get("replies") or []:
+            yield from walk(reply)
+
+    for tree in read_jsonl(manual / "en_100_message.jsonl"):
+        yield from walk(tree)
+    seed = oasst / "backend" / "test_data" / "realistic" / "realistic_seed_data.json"
+    with seed.open(encoding="utf-8") as f:
+        for message in json.load(f):
+            if message.get("role") == "prompter":
+                yield message["text"], "oasst/realistic_seed_data"
+    judge = fastchat / "fastchat" / "llm_judge" / "data"
+    for bench in ("mt_bench", "vicuna_bench"):
+        for question in read_jsonl(judge / bench / "question.jsonl"):
+            for turn in question["turns"]:
+                yield turn, f"fastchat/{bench}"
+    for question in read_jsonl(arena / "data" / "arena-hard-v0.1" / "question.jsonl"):
+        for turn in question["turns"]:
+            yield turn["content"], "arena-hard/v0.1"
+
+
+def main() -> int:
+    if len(sys.argv) != 5:
+        print(__doc__, file=sys.stderr)
+        return 2
+    oasst, fastchat, arena, out = (Path(a) for a in sys.argv[1:])
+    out.mkdir(parents=True, exist_ok=True)
+    rows, seen = [], set()
+    for text, origin in prompts(oasst, fastchat, arena):
+        text = text.strip()
+        if not text or text in seen:
+            continue
+        seen.add(text)
+        rows.append({"text": text, "label": "benign", "category": "benign_chat", "subcategory": origin,
+                     "half": half(text)})
+    path = out / "chat_unseen.jsonl"
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"{path}: {len(rows)} rows", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
