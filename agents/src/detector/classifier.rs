@@ -1603,13 +1603,13 @@ mod tests {
             })
             .collect();
         let want = [
-            "197 0xac79d0f216fab5b7 0x3f7fff06 0x3f7fff06 0..62",
-            "2 0x22409ee1d41ca745 0x3dbf8430 0x3dbf8430 0..2",
-            "0 0x0000000000000000 0x3e522593 0x3e522593 0..0",
-            "3037 0xcf3d65a799b23155 0x3d102495 0x3e96205f 384..768",
-            "192 0x5501fea01921d58f 0x3cd24739 0x3cd24739 0..115",
-            "2655 0x4752539fa4b62bc6 0x3b2aee13 0x3caffc6e 0..384",
-            "130 0xfc767b32f21fecbe 0x3c3c30f0 0x3c3c30f0 0..39",
+            "197 0xac79d0f216fab5b7 0x3f7fff98 0x3f7fff98 0..62",
+            "2 0x22409ee1d41ca745 0x3da8f69b 0x3da8f69b 0..2",
+            "0 0x0000000000000000 0x3e2972c7 0x3e2972c7 0..0",
+            "3037 0xcf3d65a799b23155 0x3c6c75e0 0x3e30281d 192..576",
+            "192 0x5501fea01921d58f 0x3ce1d50a 0x3ce1d50a 0..115",
+            "2655 0x4752539fa4b62bc6 0x3b19cfbc 0x3c4476fa 556..940",
+            "130 0xfc767b32f21fecbe 0x3c357161 0x3c357161 0..39",
         ];
         assert_eq!(got, want);
     }

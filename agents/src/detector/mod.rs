@@ -805,7 +805,7 @@ mod tests {
     fn a_source_operating_point_moves_only_the_classifier() {
         let d = detector();
         // the classifier alone flags this at the detector's point (pinned weights), and only it
-        let text = "Forget about the old deployment script, we use the new Helm chart now.";
+        let text = "Forget about the old deployment instructions, we use the new Helm chart now.";
         let at_default = d.detect(text).expect("scan");
         assert_eq!(rule_ids(&at_default), ["classifier"], "{at_default:?}");
         let p = at_default.classifier.expect("classifier");
