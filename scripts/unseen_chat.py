@@ -8,7 +8,8 @@ text that is also here). The data is not committed; clone the repositories and p
     git clone https://github.com/LAION-AI/Open-Assistant target/ext/Open-Assistant       # f1e6ed9
     git clone https://github.com/lm-sys/FastChat target/ext/FastChat                     # 0e6d3e4
     git clone https://github.com/lm-sys/arena-hard-auto target/ext/arena-hard-auto       # efc012e
-    python3 scripts/unseen_chat.py target/ext/Open-Assistant target/ext/FastChat target/ext/arena-hard-auto target/ext
+    python3 scripts/unseen_chat.py target/ext/Open-Assistant target/ext/FastChat target/ext/arena-hard-auto target/ext \
+        [--multilingual target/ext/BELLE target/ext/ja-vicuna target/ext/FastChat-ja]
 
 It writes `chat_unseen.jsonl` into the output folder: every distinct user turn ("prompter" message) of
 Open Assistant's manual-evaluation files (`prompt_lottery_en_250_text.jsonl`, the conversation trees of
@@ -17,6 +18,15 @@ questions and the 80 Vicuna-bench questions (FastChat's `llm_judge/data`); and t
 prompts of Arena-Hard v0.1. All benign, category `benign_chat`, `subcategory` = the file, and a `half`
 (`a` or `b`, from a hash of the text): look only at half `a` when studying false positives, so that half
 `b` stays an unseen estimate. Scan with `--source user` (the default).
+
+With `--multilingual BELLE JA_VICUNA JA_FASTCHAT`, it also writes `chat_unseen_multilingual.jsonl`: the
+1,000 Chinese prompts of BELLE's evaluation set (`eval/eval_set.json`), the Japanese Vicuna-bench
+questions (`data/jp_bench/question.jsonl`) and both turns of Stability AI's Japanese MT-bench
+(`fastchat/llm_judge/data/japanese_mt_bench/question_full.jsonl`), the same fields:
+
+    git clone https://github.com/LianjiaTech/BELLE target/ext/BELLE                      # 645084d
+    git clone https://github.com/ku-nlp/ja-vicuna-qa-benchmark target/ext/ja-vicuna     # 128a862
+    git clone https://github.com/Stability-AI/FastChat target/ext/FastChat-ja           # e37eb28
 """
 
 import hashlib
@@ -66,25 +76,52 @@ def prompts(oasst: Path, fastchat: Path, arena: Path):
             yield turn["content"], "arena-hard/v0.1"
 
 
-def main() -> int:
-    if len(sys.argv) != 5:
-        print(__doc__, file=sys.stderr)
-        return 2
-    oasst, fastchat, arena, out = (Path(a) for a in sys.argv[1:])
-    out.mkdir(parents=True, exist_ok=True)
+def multilingual(belle: Path, ja_vicuna: Path, ja_fastchat: Path):
+    """(text, origin) for every prompt of the Chinese and Japanese sets, in file order."""
+    for row in read_jsonl(belle / "eval" / "eval_set.json"):
+        yield row["question"], "belle/eval_set"
+    for question in read_jsonl(ja_vicuna / "data" / "jp_bench" / "question.jsonl"):
+        for turn in question["turns"]:
+            yield turn, "ja-vicuna-qa-benchmark"
+    bench = ja_fastchat / "fastchat" / "llm_judge" / "data" / "japanese_mt_bench" / "question_full.jsonl"
+    for question in read_jsonl(bench):
+        for turn in question["turns"]:
+            yield turn, "japanese_mt_bench"
+
+
+def write(path: Path, prompts) -> None:
     rows, seen = [], set()
-    for text, origin in prompts(oasst, fastchat, arena):
+    for text, origin in prompts:
         text = text.strip()
         if not text or text in seen:
             continue
         seen.add(text)
         rows.append({"text": text, "label": "benign", "category": "benign_chat", "subcategory": origin,
                      "half": half(text)})
-    path = out / "chat_unseen.jsonl"
     with path.open("w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(f"{path}: {len(rows)} rows", file=sys.stderr)
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    extra = None
+    if "--multilingual" in args:
+        i = args.index("--multilingual")
+        extra = [Path(a) for a in args[i + 1:i + 4]]
+        if len(extra) != 3:
+            print("--multilingual needs three directories", file=sys.stderr)
+            return 2
+        del args[i:i + 4]
+    if len(args) != 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    oasst, fastchat, arena, out = (Path(a) for a in args)
+    out.mkdir(parents=True, exist_ok=True)
+    write(out / "chat_unseen.jsonl", prompts(oasst, fastchat, arena))
+    if extra is not None:
+        write(out / "chat_unseen_multilingual.jsonl", multilingual(*extra))
     return 0
 
 
