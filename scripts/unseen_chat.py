@@ -29,22 +29,12 @@ questions (`data/jp_bench/question.jsonl`) and both turns of Stability AI's Japa
     git clone https://github.com/Stability-AI/FastChat target/ext/FastChat-ja           # e37eb28
 """
 
-import hashlib
 import json
 import sys
 from pathlib import Path
 
-
-def half(text: str) -> str:
-    return "a" if hashlib.sha256(text.encode()).digest()[0] % 2 == 0 else "b"
-
-
-def read_jsonl(path: Path):
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if line:
-                yield json.loads(line)
+# Same halves and reader as the outside attack sources (the script's folder is on sys.path when it runs).
+from external_sources import half, read_jsonl
 
 
 def prompts(oasst: Path, fastchat: Path, arena: Path):
