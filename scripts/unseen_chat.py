@@ -33,8 +33,9 @@ import json
 import sys
 from pathlib import Path
 
-# Same halves and reader as the outside attack sources (the script's folder is on sys.path when it runs).
-from external_sources import half, read_jsonl
+# Same halves, reader and writer as the outside attack sources
+# (the script's folder is on sys.path when it runs).
+from external_sources import half, read_jsonl, write
 
 
 def prompts(oasst: Path, fastchat: Path, arena: Path):
@@ -79,7 +80,8 @@ def multilingual(belle: Path, ja_vicuna: Path, ja_fastchat: Path):
             yield turn, "japanese_mt_bench"
 
 
-def write(path: Path, prompts) -> None:
+def labelled(prompts) -> list:
+    """Every distinct prompt as a benign row, with its origin and half."""
     rows, seen = [], set()
     for text, origin in prompts:
         text = text.strip()
@@ -88,10 +90,7 @@ def write(path: Path, prompts) -> None:
         seen.add(text)
         rows.append({"text": text, "label": "benign", "category": "benign_chat", "subcategory": origin,
                      "half": half(text)})
-    with path.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"{path}: {len(rows)} rows", file=sys.stderr)
+    return rows
 
 
 def main() -> int:
@@ -109,9 +108,9 @@ def main() -> int:
         return 2
     oasst, fastchat, arena, out = (Path(a) for a in args)
     out.mkdir(parents=True, exist_ok=True)
-    write(out / "chat_unseen.jsonl", prompts(oasst, fastchat, arena))
+    write(out / "chat_unseen.jsonl", labelled(prompts(oasst, fastchat, arena)))
     if extra is not None:
-        write(out / "chat_unseen_multilingual.jsonl", multilingual(*extra))
+        write(out / "chat_unseen_multilingual.jsonl", labelled(multilingual(*extra)))
     return 0
 
 
