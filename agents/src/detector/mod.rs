@@ -4,7 +4,7 @@
 //! 1. [`normalize`]: NFKC, invisible characters out (reported as hidden text), confusables,
 //!    leetspeak and letter-spacing folded, with a byte map back to the original;
 //! 2. [`rules`]: every skill's literals (aho-corasick) and regexes (`RegexSet`) at once;
-//! 3. [`decode`]: encoded payloads (base64, base32, hex, Morse, Braille, url, escapes, HTML references, rot13, reversed) are
+//! 3. [`decode`]: encoded payloads (base64, base32, hex, binary, Morse, Braille, url, escapes, HTML references, rot13, reversed) are
 //!    unwrapped, boundedly, and the decoded text goes through steps 1–5 again;
 //! 4. [`classifier`]: a linear model over hashed n-grams scores every window of the text
 //!    and keeps the strongest, so an injected paragraph stands out of an ordinary page;
@@ -1076,10 +1076,11 @@ mod tests {
             Just("\u{301}".to_string()), Just("ＩＧＮＯＲＥ".to_string()), Just("SWdub3Jl".to_string()),
             Just("%69%67".to_string()), Just("\\u0069".to_string()), Just("i g n o r e".to_string()),
             Just("1gn0r3".to_string()), Just("忽略".to_string()), Just("\n".to_string()),
-            // Braille, variation selectors, invisible bits, Morse, base32
+            // Braille, variation selectors, invisible bits, Morse, base32, binary
             Just("⠠⠊⠛⠝".to_string()), Just("\u{1F600}\u{E0149}\u{FE01}".to_string()),
             Just("\u{2062}\u{2064}\u{2064}".to_string()), Just(".. --. / ".to_string()),
             Just("JFXGU5LO==".to_string()), Just("\u{2800} ".to_string()),
+            Just("01001001 ".to_string()), Just("0110011101101110".to_string()),
             "\\PC{0,12}",
         ], 0..40)) {
             let text: String = parts.concat();
