@@ -962,24 +962,12 @@ fn decode_morse(region: &str, cap: usize) -> (Option<String>, usize) {
 /// Binary bytes: every group of eight `0`/`1` digits (gaps between groups ignored) is one
 /// byte, most significant bit first; the bytes must read as UTF-8 text.
 fn decode_binary(region: &str, cap: usize) -> (Option<String>, usize) {
-    let mut bytes = Vec::new();
-    let (mut acc, mut bits) = (0u8, 0u8);
-    for x in region.bytes() {
-        let bit = match x {
-            b'0' => 0,
-            b'1' => 1,
-            _ => continue,
-        };
-        acc = (acc << 1) | bit;
-        bits += 1;
-        if bits == 8 {
-            bytes.push(acc);
-            (acc, bits) = (0, 0);
-            if bytes.len() >= cap {
-                break;
-            }
-        }
-    }
+    let bits = region.bytes().filter_map(|x| match x {
+        b'0' => Some(0),
+        b'1' => Some(1),
+        _ => None,
+    });
+    let bytes = pack_bits(bits, cap);
     let produced = bytes.len();
     let truncated = produced >= cap;
     (finish(bytes, truncated), produced)
@@ -1213,27 +1201,37 @@ pub fn variation_selector_payload(run: &str) -> Option<String> {
     read(true).or_else(|| read(false))
 }
 
+/// Bits (0 or 1), most significant first, into bytes of eight; trailing bits short of a byte are
+/// dropped, and packing stops at `cap` bytes.
+fn pack_bits(bits: impl Iterator<Item = u8>, cap: usize) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let (mut byte, mut count) = (0u8, 0u8);
+    for bit in bits {
+        byte = (byte << 1) | bit;
+        count += 1;
+        if count == 8 {
+            bytes.push(byte);
+            (byte, count) = (0, 0);
+            if bytes.len() >= cap {
+                break;
+            }
+        }
+    }
+    bytes
+}
+
 /// The text smuggled in a run of invisible characters as bits, eight per UTF-8 byte, most
 /// significant first: INVISIBLE TIMES (U+2062) for 0 and INVISIBLE PLUS (U+2064) for 1 ("Sneaky
 /// Bits"; PyRIT's `SneakyBitsSmugglerConverter`). Other invisible characters in the run are
 /// skipped, trailing bits short of a byte dropped; `None` unless at least
 /// [`MIN_SMUGGLED_BYTES`] bytes decode to text.
 pub fn invisible_bits_payload(run: &str) -> Option<String> {
-    let mut bytes = Vec::new();
-    let (mut byte, mut bits) = (0u8, 0u8);
-    for c in run.chars() {
-        let bit = match c {
-            '\u{2062}' => 0,
-            '\u{2064}' => 1,
-            _ => continue,
-        };
-        byte = (byte << 1) | bit;
-        bits += 1;
-        if bits == 8 {
-            bytes.push(byte);
-            (byte, bits) = (0, 0);
-        }
-    }
+    let bits = run.chars().filter_map(|c| match c {
+        '\u{2062}' => Some(0),
+        '\u{2064}' => Some(1),
+        _ => None,
+    });
+    let bytes = pack_bits(bits, usize::MAX);
     if bytes.len() < MIN_SMUGGLED_BYTES {
         return None;
     }
