@@ -9,7 +9,8 @@
 //! 4. [`classifier`]: a linear model over hashed n-grams scores every window of the text
 //!    and keeps the strongest, so an injected paragraph stands out of an ordinary page;
 //! 5. PII and secrets are rules of their own skills, with checksums in [`validate`];
-//! 6. [`risk`] combines the evidence into one probability.
+//! 6. [`suffix`]: the token salad of optimised jailbreak suffixes (GCG), read from its texture;
+//! 7. [`risk`] combines the evidence into one probability.
 //!
 //! Every finding's span points into the ORIGINAL text.
 
@@ -20,6 +21,7 @@ pub mod normalize;
 pub mod risk;
 pub mod rules;
 pub mod skills;
+pub mod suffix;
 pub mod validate;
 
 use std::sync::OnceLock;
@@ -36,11 +38,18 @@ use self::normalize::{HiddenKind, Normalized};
 use self::rules::{RuleHit, RuleSet};
 pub use self::skills::SkillSummary;
 use self::skills::{SkillSet, Target};
+use self::suffix::Vocabulary;
 
 /// The skill whose asset holds the classifier weights.
 pub const CLASSIFIER_SKILL: &str = "classifier";
 /// File name of the weights inside the classifier skill.
 pub const CLASSIFIER_ASSET: &str = "model.bin";
+/// The skill whose asset holds the English word list of the adversarial-suffix check.
+pub const SUFFIX_SKILL: &str = "jailbreak";
+/// File name of that word list.
+pub const SUFFIX_ASSET: &str = "english-words.txt";
+/// Rule id of an adversarial-suffix finding.
+pub const SUFFIX_RULE: &str = "jb.adversarial-suffix";
 /// Longest excerpt of the original text quoted in a finding.
 const EVIDENCE_BYTES: usize = 160;
 /// Time budget for decoding per scan: decoding is the only step whose work is not
@@ -138,6 +147,8 @@ impl Detection {
 pub struct Detector {
     rules: RuleSet,
     classifier: Option<Model>,
+    /// The adversarial-suffix check's word list (absent when the jailbreak skill is left out).
+    suffix_words: Option<Vocabulary>,
     config: DetectorConfig,
     skills: Vec<SkillSummary>,
 }
@@ -160,10 +171,15 @@ impl Detector {
             Some(bytes) if config.classifier_weight > 0.0 => Some(Model::from_bytes(bytes)?),
             _ => None,
         };
+        let suffix_words = skills
+            .asset(SUFFIX_SKILL, SUFFIX_ASSET)
+            .map(Vocabulary::from_bytes)
+            .filter(|w| !w.is_empty());
         let summaries = skills.summary();
         Ok(Detector {
             rules,
             classifier,
+            suffix_words,
             config: config.clone(),
             skills: summaries,
         })
@@ -448,10 +464,30 @@ impl Detector {
 
     /// The findings of the rules over the original text: the one part of a scan that does not
     /// need the normalised text.
+    /// On the top layer (`at` is `None`) this also looks for an adversarial suffix, which is read
+    /// from the original text's case and punctuation.
     fn raw_findings(&self, text: &str, at: Option<Span>, hits: &mut Vec<RuleHit>, out: &mut Vec<Finding>) {
         hits.clear();
         self.rules.scan_only(Target::Raw, text, hits);
         self.hit_findings(text, hits, at, Span::new, out);
+        if at.is_none()
+            && let Some(words) = &self.suffix_words
+            && let Some(hit) = suffix::find(text, words)
+        {
+            out.push(Finding {
+                category: Category::Jailbreak,
+                rule_id: SUFFIX_RULE.into(),
+                span: hit.span,
+                severity: Severity::High,
+                // 0.55 at the threshold, more for saltier windows
+                confidence: (0.55 + 0.05 * (hit.score - suffix::THRESHOLD)).min(0.9),
+                evidence: format!(
+                    "adversarial suffix (score {:.1}): {}",
+                    hit.score,
+                    excerpt(text, hit.span)
+                ),
+            });
+        }
     }
 
     /// One finding per rule hit; `local` maps a hit's bounds in the scanned text to the original.
