@@ -118,8 +118,8 @@ enum Class {
     Mixed,
     /// a number, date, time or version
     Number,
-    /// a URL: its host and path are names, not words
-    Link,
+    /// a URL, an e-mail address, an @mention, a markup tag or attribute: names, not words
+    Name,
     /// symbols only ("!", "[", "]$.")
     Symbol,
 }
@@ -146,7 +146,10 @@ struct Token {
     shape: u64,
     /// Pieces of three letters or more, not all capitals, that are not English words; looked up
     /// only for a window with the structure of salad (most windows of prose and code have not).
-    unknown: Option<u8>,
+    unknown: Option<Unknown>,
+    /// Where the token's visible text (roff escapes removed) lies in [`Scratch::visible`], when it
+    /// differs from the original.
+    visible: Option<(usize, usize)>,
     /// Only lowercase ASCII letters (nothing around them).
     bare_lower: bool,
     /// Closing brackets in the token: a window without any has no mismatched bracket.
@@ -204,6 +207,8 @@ struct Scratch {
     /// Each token's bounds in the line and its [`signals`].
     light: Vec<(usize, usize, usize)>,
     tokens: Vec<Token>,
+    /// The visible text of the line's tokens that hold roff escapes ([`visible_into`]).
+    visible: String,
 }
 
 fn line_best(line: &str, offset: usize, words: &Vocabulary, scratch: &mut Scratch) -> Option<SuffixHit> {
@@ -213,7 +218,7 @@ fn line_best(line: &str, offset: usize, words: &Vocabulary, scratch: &mut Scratc
     let mut function_word = false;
     for _ in 0..PREFIX_WORDS {
         let word = head.next()?;
-        if !token(word, 0).class.is_plain_word() {
+        if !token(word, 0, word.len()).class.is_plain_word() {
             return None;
         }
         known += usize::from(pieces(word, words).1);
@@ -225,13 +230,20 @@ fn line_best(line: &str, offset: usize, words: &Vocabulary, scratch: &mut Scratc
     }
     // Most lines of prose open with a request: read their bytes before their tokens. A window
     // whose tokens hold fewer than MIN_STRUCTURE signals cannot be salad.
-    let Scratch { light, tokens } = scratch;
+    let Scratch { light, tokens, visible } = scratch;
     light.clear();
     let base = line.as_ptr() as usize;
     for word in line.split_whitespace() {
         let start = word.as_ptr() as usize - base;
-        light.push((start, start + word.len(), signals(word)));
+        visible.clear();
+        let n = if visible_into(word, visible) {
+            signals(visible)
+        } else {
+            signals(word)
+        };
+        light.push((start, start + word.len(), n));
     }
+    visible.clear();
     let last_start = light.len().checked_sub(MIN_WINDOW)?;
     let candidate = |i: usize| {
         let end = (i + WINDOW).min(light.len());
@@ -254,9 +266,17 @@ fn line_best(line: &str, offset: usize, words: &Vocabulary, scratch: &mut Scratc
             continue;
         };
         for t in window.iter_mut().filter(|t| !t.analysed) {
-            *t = token(line.get(t.start - offset..t.end - offset).unwrap_or(""), t.start);
+            let raw = line.get(t.start - offset..t.end - offset).unwrap_or("");
+            let from = visible.len();
+            *t = if visible_into(raw, visible) {
+                let mut shown = token(visible.get(from..).unwrap_or(""), t.start, t.end);
+                shown.visible = Some((from, visible.len()));
+                shown
+            } else {
+                token(raw, t.start, t.end)
+            };
         }
-        let Some(score) = window_score(window, line, offset, words) else {
+        let Some(score) = window_score(window, line, offset, visible, words) else {
             continue;
         };
         if best.is_none_or(|b| score > b.score) {
@@ -279,7 +299,7 @@ fn line_best(line: &str, offset: usize, words: &Vocabulary, scratch: &mut Scratc
 /// token's only such byte). Words of prose have none; reading them costs a byte loop instead of
 /// a token's analysis.
 fn signals(word: &str) -> usize {
-    if is_link(word) {
+    if is_name(word) {
         // A URL is no odd token: only its closing brackets that close nothing inside it can be
         // mismatched in a window (a markdown link's "](" and ")" close their own openers).
         // (openers deeper than the stack are forgotten: their closers count, which only raises
@@ -315,12 +335,23 @@ fn signals(word: &str) -> usize {
     let mut n = 0;
     let (mut prev, mut prev2) = (b' ', b' ');
     let bytes = word.as_bytes();
+    // Trailing punctuation is set aside before a token is classed; punctuation before the last
+    // byte that is not is inside the token ("A:-", "e.g").
+    let inner_end = bytes
+        .iter()
+        .rposition(|b| {
+            !matches!(
+                b,
+                b')' | b'"' | b'\'' | b'`' | b',' | b'.' | b';' | b':' | b'!' | b'?' | b'*' | b'_'
+            )
+        })
+        .unwrap_or(0);
     for (i, &b) in bytes.iter().enumerate() {
         let next = bytes.get(i + 1).copied().unwrap_or(b' ');
         n += match b {
             b')' | b']' | b'}' => 2,
             b'.' | b',' | b';' | b':' | b'!' | b'?' | b'"' | b'\'' | b'-' => {
-                usize::from(prev.is_ascii_whitespace() || next.is_ascii_alphanumeric())
+                usize::from(i == 0 || i < inner_end || next.is_ascii_alphanumeric())
             }
             // a capital after a lowercase letter ("argueRIPT"), a lowercase one after two capitals
             // ("ISBNancouver"): the mixed case of an odd token; a word in capitals is not odd
@@ -343,7 +374,7 @@ fn signals(word: &str) -> usize {
 /// mismatched brackets together (a sentence in another language, or rare English words, with a
 /// quote and a question mark), or no piece that is not an English word (a line of code after
 /// "Please fix this:" is all operators and known identifiers).
-fn window_score(window: &mut [Token], line: &str, offset: usize, words: &Vocabulary) -> Option<f32> {
+fn window_score(window: &mut [Token], line: &str, offset: usize, visible: &str, words: &Vocabulary) -> Option<f32> {
     let mut shapes = [0u64; WINDOW];
     let mut distinct = 0usize;
     let mut symbols = 0u32;
@@ -370,26 +401,48 @@ fn window_score(window: &mut [Token], line: &str, offset: usize, words: &Vocabul
     let mismatched = if closers == 0 {
         0
     } else {
-        mismatched_brackets(window, line, offset)
+        mismatched_brackets(window, line, offset, visible)
     };
     if distinct as u32 + mismatched < MIN_STRUCTURE {
         return None;
     }
-    let mut unknown = 0u32;
+    // distinct unknown pieces: a small open-addressing set (a window holds at most
+    // WINDOW * MAX_UNKNOWN hashes, a quarter of its slots)
+    let mut seen = [0u64; 4 * WINDOW * MAX_UNKNOWN];
+    let mut distinct_unknown = 0usize;
+    let mut overflow = 0u32;
     for t in window.iter_mut() {
-        let n = match t.unknown {
-            Some(n) => n,
+        let pieces = match t.unknown {
+            Some(u) => u,
             None => {
-                let n = match (t.class, line.get(t.start - offset..t.end - offset)) {
-                    (Class::Link, _) | (_, None) => 0,
-                    (_, Some(word)) => pieces(word, words).0,
+                let u = if t.class == Class::Name {
+                    Unknown::default()
+                } else {
+                    pieces(text_of(t, line, offset, visible), words).0
                 };
-                t.unknown = Some(n);
-                n
+                t.unknown = Some(u);
+                u
             }
         };
-        unknown += u32::from(n);
+        overflow += pieces.overflow();
+        for &h in pieces.remembered() {
+            // (0 marks an empty slot, so a hash of 0 is stored as 1)
+            let h = h.max(1);
+            let mut at = (h as usize) % seen.len();
+            while let Some(slot) = seen.get_mut(at) {
+                if *slot == h {
+                    break;
+                }
+                if *slot == 0 {
+                    *slot = h;
+                    distinct_unknown += 1;
+                    break;
+                }
+                at = (at + 1) % seen.len();
+            }
+        }
     }
+    let unknown = distinct_unknown as u32 + overflow;
     if unknown == 0 {
         return None;
     }
@@ -398,15 +451,12 @@ fn window_score(window: &mut [Token], line: &str, offset: usize, words: &Vocabul
 }
 
 /// Closing brackets that close nothing, or close a bracket of another kind.
-fn mismatched_brackets(window: &[Token], line: &str, offset: usize) -> u32 {
+fn mismatched_brackets(window: &[Token], line: &str, offset: usize, visible: &str) -> u32 {
     let mut stack = [0u8; MAX_DEPTH];
     let mut depth = 0usize;
     let mut mismatched = 0;
     for t in window {
-        let Some(word) = line.get(t.start - offset..t.end - offset) else {
-            continue;
-        };
-        for b in word.bytes() {
+        for b in text_of(t, line, offset, visible).bytes() {
             match b {
                 b'(' | b'[' | b'{' => {
                     if let Some(slot) = stack.get_mut(depth) {
@@ -447,31 +497,120 @@ impl Token {
             class: Class::Symbol,
             shape: 0,
             unknown: None,
+            visible: None,
             bare_lower: false,
             closers: 0,
         }
     }
 }
 
-/// A URL (its host and path are names, not words).
-fn is_link(word: &str) -> bool {
-    word.contains("://") || word.starts_with("www.")
+/// The token's text as analysed: its visible text when it held roff escapes, else the original.
+fn text_of<'a>(t: &Token, line: &'a str, offset: usize, visible: &'a str) -> &'a str {
+    match t.visible {
+        Some((from, to)) => visible.get(from..to).unwrap_or(""),
+        None => line.get(t.start - offset..t.end - offset).unwrap_or(""),
+    }
+}
+
+/// A token that names something rather than saying it: a URL, an e-mail address (plain, in
+/// angle brackets, or `mailto:`), an @mention, a markup tag (`<a`, `</p>`) or attribute
+/// (`href="`). Its pieces are no words and its punctuation no salad.
+fn is_name(word: &str) -> bool {
+    // (every form below holds one of these bytes; most words hold none)
+    if !word.bytes().any(|b| matches!(b, b':' | b'@' | b'<' | b'=' | b'.')) {
+        return false;
+    }
+    if word.contains("://") || word.starts_with("www.") {
+        return true;
+    }
+    let quoted = word.trim_start_matches(['(', '"', '\'', '`']);
+    let word_char = |c: char| c.is_alphanumeric() || c == '_';
+    if let Some(rest) = quoted.strip_prefix('@') {
+        let core = rest.trim_end_matches([',', '.', ';', ':', ')']);
+        if !core.is_empty() && core.chars().all(|c| word_char(c) || matches!(c, '.' | '-')) {
+            return true;
+        }
+    }
+    let address = word.trim_start_matches(['<', '(', '"', '\'', '`']);
+    let address = address.strip_prefix("mailto:").unwrap_or(address);
+    if let Some((local, domain)) = address.split_once('@') {
+        let label_end = domain
+            .find(|c: char| !(word_char(c) || c == '-'))
+            .unwrap_or(domain.len());
+        let rest = domain.get(label_end..).unwrap_or("");
+        if !local.is_empty()
+            && local.chars().all(|c| word_char(c) || matches!(c, '.' | '+' | '-'))
+            && label_end > 0
+            && rest
+                .strip_prefix('.')
+                .and_then(|r| r.chars().next())
+                .is_some_and(|c| word_char(c) || matches!(c, '.' | '-'))
+        {
+            return true;
+        }
+    }
+    if let Some(tag) = word.strip_prefix('<') {
+        let tag = tag.strip_prefix('/').unwrap_or(tag);
+        if tag.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return true;
+        }
+    }
+    if let Some((attribute, _)) = word.split_once("=\"") {
+        return !attribute.is_empty() && attribute.chars().all(|c| c.is_ascii_alphabetic() || c == '-');
+    }
+    false
+}
+
+/// Appends `word` without its roff escapes (`\fB`, `\fR`, `\(la`, `\[rs]`: man pages' fonts and
+/// special characters) to `out`; false, and nothing appended, when it has none.
+fn visible_into(word: &str, out: &mut String) -> bool {
+    if !word.contains('\\') {
+        return false;
+    }
+    let start = out.len();
+    let mut changed = false;
+    let mut rest = word;
+    while let Some(c) = rest.chars().next() {
+        if c == '\\' {
+            let mut after = rest.chars().skip(1);
+            let skip = match (after.next(), after.next(), after.next(), after.next()) {
+                (Some('f'), Some('B' | 'I' | 'R' | 'P'), _, _) => 3,
+                (Some('('), Some(_), Some(_), _) => 4,
+                (Some('['), Some(_), Some(_), Some(']')) => 5,
+                _ => 0,
+            };
+            if skip > 0 {
+                let bytes: usize = rest.chars().take(skip).map(char::len_utf8).sum();
+                rest = rest.get(bytes..).unwrap_or("");
+                changed = true;
+                continue;
+            }
+        }
+        out.push(c);
+        rest = rest.get(c.len_utf8()..).unwrap_or("");
+    }
+    if !changed || out.len() == start {
+        out.truncate(start);
+        return false;
+    }
+    true
 }
 
 /// Reads one token (`start`: its offset in the text), all but its unknown pieces.
-fn token(word: &str, start: usize) -> Token {
+fn token(word: &str, start: usize, end: usize) -> Token {
     let core = word
         .trim_start_matches(['(', '"', '\'', '`', '*', '_'])
         .trim_end_matches([')', '"', '\'', '`', ',', '.', ';', ':', '!', '?', '*', '_']);
-    let class = if is_link(word) { Class::Link } else { class(core) };
+    let class = if is_name(word) { Class::Name } else { class(core) };
     Token {
         start,
-        end: start + word.len(),
+        end,
         analysed: true,
         class,
         // (only odd tokens' shapes are compared)
         shape: if class.is_odd() { shape(word) } else { 0 },
         unknown: None,
+        visible: None,
         closers: word
             .bytes()
             .filter(|b| matches!(b, b')' | b']' | b'}'))
@@ -552,9 +691,9 @@ fn shape(word: &str) -> u64 {
 /// "ISB", "Nancouver"; "compressToString": "compress", "To", "String"): how many of three
 /// letters or more (not all capitals: acronyms are not words) are unknown, and whether every
 /// piece is known.
-fn pieces(word: &str, words: &Vocabulary) -> (u8, bool) {
+fn pieces(word: &str, words: &Vocabulary) -> (Unknown, bool) {
     let bytes = word.as_bytes();
-    let mut unknown = 0u8;
+    let mut unknown = Unknown::default();
     let mut known = true;
     let mut start: Option<usize> = None;
     for i in 0..=bytes.len() {
@@ -581,7 +720,7 @@ fn pieces(word: &str, words: &Vocabulary) -> (u8, bool) {
     (unknown, known)
 }
 
-fn piece(piece: &[u8], words: &Vocabulary, unknown: &mut u8, known: &mut bool) {
+fn piece(piece: &[u8], words: &Vocabulary, unknown: &mut Unknown, known: &mut bool) {
     if piece.is_empty() {
         return;
     }
@@ -590,7 +729,45 @@ fn piece(piece: &[u8], words: &Vocabulary, unknown: &mut u8, known: &mut bool) {
     }
     *known = false;
     if piece.len() >= 3 && !piece.iter().all(u8::is_ascii_uppercase) {
-        *unknown = unknown.saturating_add(1);
+        unknown.push(piece);
+    }
+}
+
+/// A token's pieces that are not English words, as hashes of their lowercase form, so that a
+/// window counts each once: salad does not repeat itself, markup does ("\fBnpm start\fR, \fBnpm
+/// stop\fR").
+#[derive(Debug, Clone, Copy, Default)]
+struct Unknown {
+    hashes: [u64; MAX_UNKNOWN],
+    /// How many pieces were unknown (those beyond `MAX_UNKNOWN` are counted, not remembered).
+    count: u8,
+}
+
+/// Unknown pieces remembered per token.
+const MAX_UNKNOWN: usize = 4;
+
+impl Unknown {
+    fn push(&mut self, piece: &[u8]) {
+        const PRIME: u64 = 0x0100_0000_01b3;
+        let hash = piece.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(PRIME)
+        });
+        if let Some(slot) = self.hashes.get_mut(usize::from(self.count)) {
+            *slot = hash;
+        }
+        self.count = self.count.saturating_add(1);
+    }
+
+    /// The remembered hashes.
+    fn remembered(&self) -> &[u64] {
+        self.hashes
+            .get(..usize::from(self.count).min(MAX_UNKNOWN))
+            .unwrap_or(&[])
+    }
+
+    /// Pieces counted but not remembered (each taken as distinct).
+    fn overflow(&self) -> u32 {
+        u32::from(self.count).saturating_sub(MAX_UNKNOWN as u32)
     }
 }
 
@@ -636,6 +813,11 @@ mod tests {
             "How do I read the [Advanced Usage](https://www.python-httpx.org/advanced/) section and the [async support](https://www.python-httpx.org/async/) section?",
             "quan això succeeix. Aquest comportament està controlat pel paràmetre de configuració sendemail.confirm.",
             "A qué ciudad se le conoce como “La ciudad de la eterna primavera ?",
+            // a man page (roff fonts), a page's HTML, a list of contributors
+            "installation, eg, \\fBinstall\\fR, \\fBupdate\\fR, \\fBdedupe\\fR, \\fBuninstall\\fR, as well as \\fBpack\\fR and \\fBpublish\\fR.",
+            "Details are in the <a class=\"reference internal\" href=\"#cmdoption-qemu-nbd-tls-hostname\"><code class=\"xref std std-option docutils literal notranslate\"><span class=\"pre\">--tls",
+            "This port was contributed by many people, including: @vicroms, @myd7349, @PhoubeHui, @LilyWangL, @JackBoosY, @nickdademo",
+            "For help write to the maintainer at <a href=\"mailto:igor@zlatkovic.com\">Igor Zlatkovic</a> who is now the maintainer of libxslt (igor@zlatkovic.com)",
             "and those who are lactose intolerant, allergic to dairy protein or vegan.', )",
             "This parameter is only compatible newer Cohere models, starting with [Command R 08-2024](https://docs.cohere.com/docs/command-r#august-2024-release) and [Command R+ 08-2024](https://docs.cohere.com/docs/command-r-plus#august-2024-release)",
             "",
@@ -643,6 +825,43 @@ mod tests {
         ] {
             assert_eq!(find(text, &w), None, "{text}");
         }
+    }
+
+    #[test]
+    fn names_and_roff_escapes() {
+        for name in [
+            "https://x.org/a",
+            "www.example.com",
+            "@vicroms,",
+            "(@a-b.c)",
+            "<igor@zlatkovic.com>",
+            "mailto:a.b+c@d-e.org",
+            "<a",
+            "</p>",
+            "href=\"#x\">",
+        ] {
+            assert!(is_name(name), "{name}");
+        }
+        for word in [
+            "@",
+            "a@b",
+            "x@.org",
+            "<!--",
+            "<?hide](text",
+            "<%=",
+            "=\"",
+            "({[HTMLsvg",
+            "Sure,].[",
+        ] {
+            assert!(!is_name(word), "{word}");
+        }
+        let mut out = String::new();
+        assert!(visible_into("\\fBnpm\\fR,", &mut out) && out == "npm,");
+        out.clear();
+        assert!(visible_into("\\(lahttps://x\\(ra\\[rs]", &mut out) && out == "https://x");
+        out.clear();
+        assert!(!visible_into("$\\{fen", &mut out) && out.is_empty());
+        assert!(!visible_into("\\fB", &mut out) && out.is_empty());
     }
 
     #[test]
@@ -658,27 +877,40 @@ mod tests {
         let mut tokens = Vec::new();
         let base = line.as_ptr() as usize;
         for word in line.split_whitespace() {
-            tokens.push(token(word, word.as_ptr() as usize - base));
+            let start = word.as_ptr() as usize - base;
+            tokens.push(token(word, start, start + word.len()));
         }
         // "]" closes "[" (fine), "]" closes "{" (wrong), "[" opens, ")" closes "[" (wrong)
-        assert_eq!(mismatched_brackets(&tokens, line, 0), 2);
+        assert_eq!(mismatched_brackets(&tokens, line, 0, ""), 2);
     }
 
     /// Windows are skipped on their signals alone, so the signals must never undercount what a
     /// window's score needs (distinct odd shapes plus mismatched brackets).
     fn structure_within_signals(line: &str) -> Result<(), String> {
+        // tokens and signals as `line_best` makes them, visible text included
         let base = line.as_ptr() as usize;
-        let tokens: Vec<(Token, usize)> = line
-            .split_whitespace()
-            .map(|w| (token(w, w.as_ptr() as usize - base), signals(w)))
-            .collect();
+        let mut visible = String::new();
+        let mut tokens: Vec<(Token, usize)> = Vec::new();
+        for w in line.split_whitespace() {
+            let start = w.as_ptr() as usize - base;
+            let from = visible.len();
+            let t = if visible_into(w, &mut visible) {
+                let shown = visible[from..].to_string();
+                let mut t = token(&shown, start, start + w.len());
+                t.visible = Some((from, visible.len()));
+                (t, signals(&shown))
+            } else {
+                (token(w, start, start + w.len()), signals(w))
+            };
+            tokens.push(t);
+        }
         for i in 0..tokens.len() {
             for end in i + 1..=(i + WINDOW).min(tokens.len()) {
                 let window: Vec<Token> = tokens[i..end].iter().map(|t| t.0).collect();
                 let mut shapes: Vec<u64> = window.iter().filter(|t| t.class.is_odd()).map(|t| t.shape).collect();
                 shapes.sort_unstable();
                 shapes.dedup();
-                let structure = shapes.len() + mismatched_brackets(&window, line, 0) as usize;
+                let structure = shapes.len() + mismatched_brackets(&window, line, 0, &visible) as usize;
                 let bound: usize = tokens[i..end].iter().map(|t| t.1).sum();
                 if structure > bound {
                     return Err(format!(
@@ -705,7 +937,7 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
         #[test]
-        fn signals_bound_the_structure(parts in proptest::collection::vec("[aAzZ19]{1,6}|[ ()\\[\\]{}.,;:!?'\"_*=/-]{1,3}|\\PC{1,3}", 0..40)) {
+        fn signals_bound_the_structure(parts in proptest::collection::vec("[aAzZ19]{1,6}|[ ()\\[\\]{}.,;:!?'\"_*=/@<>-]{1,3}|\\\\(f[BR]|[(]..|\\[..\\])|\\PC{1,3}", 0..40)) {
             proptest::prop_assert_eq!(structure_within_signals(&parts.concat()), Ok(()));
         }
     }
