@@ -661,11 +661,17 @@ fn class(core: &str) -> Class {
     }
 }
 
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// One step of FNV-1a (shapes and unknown pieces are told apart by their hashes).
+fn fnv(hash: u64, symbol: u64) -> u64 {
+    (hash ^ symbol).wrapping_mul(0x0100_0000_01b3)
+}
+
 /// FNV-1a of the token's shape: each run of letters as `a` (or `A` when it starts with a
 /// capital), each run of digits as `0`, every other character as itself.
 fn shape(word: &str) -> u64 {
-    const PRIME: u64 = 0x0100_0000_01b3;
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut hash = FNV_OFFSET;
     let mut run = ' ';
     for c in word.chars() {
         let symbol = if c.is_alphabetic() {
@@ -682,7 +688,7 @@ fn shape(word: &str) -> u64 {
             c
         };
         run = symbol;
-        hash = (hash ^ u64::from(symbol)).wrapping_mul(PRIME);
+        hash = fnv(hash, u64::from(symbol));
     }
     hash
 }
@@ -748,10 +754,9 @@ const MAX_UNKNOWN: usize = 4;
 
 impl Unknown {
     fn push(&mut self, piece: &[u8]) {
-        const PRIME: u64 = 0x0100_0000_01b3;
-        let hash = piece.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(PRIME)
-        });
+        let hash = piece
+            .iter()
+            .fold(FNV_OFFSET, |h, b| fnv(h, u64::from(b.to_ascii_lowercase())));
         if let Some(slot) = self.hashes.get_mut(usize::from(self.count)) {
             *slot = hash;
         }
