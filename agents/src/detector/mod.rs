@@ -464,6 +464,7 @@ impl Detector {
 
     /// The findings of the rules over the original text: the one part of a scan that does not
     /// need the normalised text.
+    ///
     /// On the top layer (`at` is `None`) this also looks for an adversarial suffix, which is read
     /// from the original text's case and punctuation.
     fn raw_findings(&self, text: &str, at: Option<Span>, hits: &mut Vec<RuleHit>, out: &mut Vec<Finding>) {
@@ -479,8 +480,7 @@ impl Detector {
                 rule_id: SUFFIX_RULE.into(),
                 span: hit.span,
                 severity: Severity::High,
-                // 0.55 at the threshold, more for saltier windows
-                confidence: (0.55 + 0.05 * (hit.score - suffix::THRESHOLD)).min(0.9),
+                confidence: hit.confidence(),
                 evidence: format!(
                     "adversarial suffix (score {:.1}): {}",
                     hit.score,

@@ -39,12 +39,15 @@ const MIN_STRUCTURE: u32 = 3;
 /// Most distinct odd shapes a window counts: a line of code has as many as salad does.
 const MAX_SHAPES: usize = 6;
 /// Score from which a window is an adversarial suffix.
-pub const THRESHOLD: f32 = 7.0;
+const THRESHOLD: f32 = 7.0;
 /// Pieces longer than this are not looked up (no English word is this long): they count as
 /// unknown.
 const MAX_WORD: usize = 40;
 /// Brackets remembered per window; deeper ones match any closer.
 const MAX_DEPTH: usize = 64;
+/// What a token may be wrapped in: set aside before it is classed ("(word", "word),", "`code`").
+const LEADING: [char; 6] = ['(', '"', '\'', '`', '*', '_'];
+const TRAILING: [char; 12] = [')', '"', '\'', '`', ',', '.', ';', ':', '!', '?', '*', '_'];
 /// English function words, one of which the opening request must hold.
 const FUNCTION_WORDS: [&str; 30] = [
     "a", "an", "the", "to", "of", "and", "or", "for", "on", "in", "at", "by", "with", "from", "how", "what", "that",
@@ -100,6 +103,13 @@ pub struct SuffixHit {
     pub span: Span,
     /// The window's score (at least [`THRESHOLD`]).
     pub score: f32,
+}
+
+impl SuffixHit {
+    /// The finding's confidence: 0.55 at the threshold, more for saltier windows, at most 0.9.
+    pub fn confidence(&self) -> f32 {
+        (0.55 + 0.05 * (self.score - THRESHOLD)).min(0.9)
+    }
 }
 
 /// What a whitespace-separated token is, once quotes, brackets and sentence punctuation around
@@ -200,17 +210,18 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     })
 }
 
-/// The best window of one line (any score), if the line opens with a plain request.
 /// Buffers one scan reuses from line to line.
 #[derive(Debug, Default)]
 struct Scratch {
-    /// Each token's bounds in the line and its [`signals`].
-    light: Vec<(usize, usize, usize)>,
+    /// The line's tokens, analysed when a window first needs them.
     tokens: Vec<Token>,
+    /// Each token's [`signals`].
+    signals: Vec<usize>,
     /// The visible text of the line's tokens that hold roff escapes ([`visible_into`]).
     visible: String,
 }
 
+/// The best window of one line (any score), if the line opens with a plain request.
 fn line_best(line: &str, offset: usize, words: &Vocabulary, scratch: &mut Scratch) -> Option<SuffixHit> {
     // Cheap refusals first: most lines are short or do not open with plain words.
     let mut head = line.split_whitespace();
@@ -230,35 +241,31 @@ fn line_best(line: &str, offset: usize, words: &Vocabulary, scratch: &mut Scratc
     }
     // Most lines of prose open with a request: read their bytes before their tokens. A window
     // whose tokens hold fewer than MIN_STRUCTURE signals cannot be salad.
-    let Scratch { light, tokens, visible } = scratch;
-    light.clear();
+    let Scratch {
+        tokens,
+        signals: line_signals,
+        visible,
+    } = scratch;
+    tokens.clear();
+    line_signals.clear();
+    visible.clear();
     let base = line.as_ptr() as usize;
     for word in line.split_whitespace() {
-        let start = word.as_ptr() as usize - base;
-        visible.clear();
-        let n = if visible_into(word, visible) {
-            signals(visible)
-        } else {
-            signals(word)
-        };
-        light.push((start, start + word.len(), n));
+        let start = offset + (word.as_ptr() as usize - base);
+        let from = visible.len();
+        let shown = visible_into(word, visible);
+        let pending = Token::pending(start, start + word.len(), shown.then_some((from, visible.len())));
+        line_signals.push(signals(text_of(&pending, line, offset, visible)));
+        tokens.push(pending);
     }
-    visible.clear();
-    let last_start = light.len().checked_sub(MIN_WINDOW)?;
+    let last_start = tokens.len().checked_sub(MIN_WINDOW)?;
     let candidate = |i: usize| {
-        let end = (i + WINDOW).min(light.len());
-        light.get(i..end).map_or(0, |w| w.iter().map(|t| t.2).sum::<usize>()) >= MIN_STRUCTURE as usize
+        let end = (i + WINDOW).min(line_signals.len());
+        line_signals.get(i..end).map_or(0, |w| w.iter().sum::<usize>()) >= MIN_STRUCTURE as usize
     };
     if !(PREFIX_WORDS..=last_start).any(candidate) {
         return None;
     }
-    // Tokens are analysed when a candidate window first needs them.
-    tokens.clear();
-    tokens.extend(
-        light
-            .iter()
-            .map(|&(start, end, _)| Token::pending(offset + start, offset + end)),
-    );
     let mut best: Option<SuffixHit> = None;
     for i in (PREFIX_WORDS..=last_start).filter(|&i| candidate(i)) {
         let end = (i + WINDOW).min(tokens.len());
@@ -266,14 +273,9 @@ fn line_best(line: &str, offset: usize, words: &Vocabulary, scratch: &mut Scratc
             continue;
         };
         for t in window.iter_mut().filter(|t| !t.analysed) {
-            let raw = line.get(t.start - offset..t.end - offset).unwrap_or("");
-            let from = visible.len();
-            *t = if visible_into(raw, visible) {
-                let mut shown = token(visible.get(from..).unwrap_or(""), t.start, t.end);
-                shown.visible = Some((from, visible.len()));
-                shown
-            } else {
-                token(raw, t.start, t.end)
+            *t = Token {
+                visible: t.visible,
+                ..token(text_of(t, line, offset, visible), t.start, t.end)
             };
         }
         let Some(score) = window_score(window, line, offset, visible, words) else {
@@ -300,37 +302,12 @@ fn line_best(line: &str, offset: usize, words: &Vocabulary, scratch: &mut Scratc
 /// a token's analysis.
 fn signals(word: &str) -> usize {
     if is_name(word) {
-        // A URL is no odd token: only its closing brackets that close nothing inside it can be
-        // mismatched in a window (a markdown link's "](" and ")" close their own openers).
-        // (openers deeper than the stack are forgotten: their closers count, which only raises
-        // the bound)
-        let mut open = [0u8; MAX_DEPTH];
-        let mut depth = 0usize;
-        let mut stray = 0;
-        for b in word.bytes() {
-            match b {
-                b'(' | b'[' | b'{' => {
-                    if let Some(slot) = open.get_mut(depth) {
-                        *slot = b;
-                        depth += 1;
-                    }
-                }
-                b')' | b']' | b'}' => {
-                    let opener = match b {
-                        b')' => b'(',
-                        b']' => b'[',
-                        _ => b'{',
-                    };
-                    let top = depth.checked_sub(1).and_then(|d| open.get(d)).copied();
-                    depth = depth.saturating_sub(1);
-                    if top != Some(opener) {
-                        stray += 1;
-                    }
-                }
-                _ => {}
-            }
-        }
-        return 2 * stray;
+        // A URL is no odd token: only its closing brackets that are mismatched within it can be
+        // mismatched in a window (a markdown link's "](" and ")" close their own openers; in a
+        // window they pop the same openers, or the window's stack is deeper and they match
+        // anything).
+        let mut brackets = Brackets::default();
+        return 2 * word.bytes().map(|b| brackets.mismatched(b)).sum::<u32>() as usize;
     }
     let mut n = 0;
     let (mut prev, mut prev2) = (b' ', b' ');
@@ -339,12 +316,7 @@ fn signals(word: &str) -> usize {
     // byte that is not is inside the token ("A:-", "e.g").
     let inner_end = bytes
         .iter()
-        .rposition(|b| {
-            !matches!(
-                b,
-                b')' | b'"' | b'\'' | b'`' | b',' | b'.' | b';' | b':' | b'!' | b'?' | b'*' | b'_'
-            )
-        })
+        .rposition(|&b| !TRAILING.contains(&char::from(b)))
         .unwrap_or(0);
     for (i, &b) in bytes.iter().enumerate() {
         let next = bytes.get(i + 1).copied().unwrap_or(b' ');
@@ -452,44 +424,58 @@ fn window_score(window: &mut [Token], line: &str, offset: usize, visible: &str, 
 
 /// Closing brackets that close nothing, or close a bracket of another kind.
 fn mismatched_brackets(window: &[Token], line: &str, offset: usize, visible: &str) -> u32 {
-    let mut stack = [0u8; MAX_DEPTH];
-    let mut depth = 0usize;
-    let mut mismatched = 0;
-    for t in window {
-        for b in text_of(t, line, offset, visible).bytes() {
-            match b {
-                b'(' | b'[' | b'{' => {
-                    if let Some(slot) = stack.get_mut(depth) {
-                        *slot = b;
-                    }
-                    depth += 1;
-                }
-                b')' | b']' | b'}' => {
-                    if depth == 0 {
-                        mismatched += 1;
-                        continue;
-                    }
-                    depth -= 1;
-                    let opener = match b {
-                        b')' => b'(',
-                        b']' => b'[',
-                        _ => b'{',
-                    };
-                    // (a bracket deeper than the stack matches anything)
-                    if stack.get(depth).is_some_and(|&o| o != opener) {
-                        mismatched += 1;
-                    }
-                }
-                _ => {}
-            }
+    let mut brackets = Brackets::default();
+    window
+        .iter()
+        .flat_map(|t| text_of(t, line, offset, visible).bytes())
+        .map(|b| brackets.mismatched(b))
+        .sum()
+}
+
+/// The open round, square and curly brackets of a run of text, innermost last.
+#[derive(Debug)]
+struct Brackets {
+    stack: [u8; MAX_DEPTH],
+    depth: usize,
+}
+
+impl Default for Brackets {
+    fn default() -> Brackets {
+        Brackets {
+            stack: [0; MAX_DEPTH],
+            depth: 0,
         }
     }
-    mismatched
+}
+
+impl Brackets {
+    /// Reads one byte: 1 when it is a closing bracket that closes nothing or a bracket of
+    /// another kind, else 0. A bracket deeper than the stack matches anything.
+    fn mismatched(&mut self, b: u8) -> u32 {
+        let opener = match b {
+            b'(' | b'[' | b'{' => {
+                if let Some(slot) = self.stack.get_mut(self.depth) {
+                    *slot = b;
+                }
+                self.depth += 1;
+                return 0;
+            }
+            b')' => b'(',
+            b']' => b'[',
+            b'}' => b'{',
+            _ => return 0,
+        };
+        let Some(depth) = self.depth.checked_sub(1) else {
+            return 1;
+        };
+        self.depth = depth;
+        u32::from(self.stack.get(depth).is_some_and(|&o| o != opener))
+    }
 }
 
 impl Token {
-    /// A token not analysed yet.
-    fn pending(start: usize, end: usize) -> Token {
+    /// A token not analysed yet (`visible`: see [`Token::visible`]).
+    fn pending(start: usize, end: usize, visible: Option<(usize, usize)>) -> Token {
         Token {
             start,
             end,
@@ -497,7 +483,7 @@ impl Token {
             class: Class::Symbol,
             shape: 0,
             unknown: None,
-            visible: None,
+            visible,
             bare_lower: false,
             closers: 0,
         }
@@ -598,9 +584,7 @@ fn visible_into(word: &str, out: &mut String) -> bool {
 
 /// Reads one token (`start`: its offset in the text), all but its unknown pieces.
 fn token(word: &str, start: usize, end: usize) -> Token {
-    let core = word
-        .trim_start_matches(['(', '"', '\'', '`', '*', '_'])
-        .trim_end_matches([')', '"', '\'', '`', ',', '.', ';', ':', '!', '?', '*', '_']);
+    let core = word.trim_start_matches(LEADING).trim_end_matches(TRAILING);
     let class = if is_name(word) { Class::Name } else { class(core) };
     Token {
         start,
