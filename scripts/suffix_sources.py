@@ -43,8 +43,10 @@ def main(root: Path) -> None:
         if text in seen:
             return
         seen.add(text)
-        commit = commits.setdefault(repo, subprocess.run(["git", "-C", str(root / repo), "rev-parse", "HEAD"],
-                                                         capture_output=True, text=True).stdout.strip())
+        if repo not in commits:
+            commits[repo] = subprocess.run(["git", "-C", str(root / repo), "rev-parse", "HEAD"],
+                                           capture_output=True, text=True).stdout.strip()
+        commit = commits[repo]
         owner = OWNERS[repo]
         print(json.dumps({"text": text, "label": "attack", "category": method, "suffix": suffix,
                           "source": f"{owner}/{repo}@{commit[:7]}:{path}"}, ensure_ascii=False))
