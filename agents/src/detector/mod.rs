@@ -50,6 +50,8 @@ pub const SUFFIX_SKILL: &str = "jailbreak";
 pub const SUFFIX_ASSET: &str = "english-words.txt";
 /// Rule id of an adversarial-suffix finding.
 pub const SUFFIX_RULE: &str = "jb.adversarial-suffix";
+/// Rule id of a Zalgo-text finding (chars under stacked combining marks).
+pub const ZALGO_RULE: &str = "ob.zalgo";
 /// Longest excerpt of the original text quoted in a finding.
 const EVIDENCE_BYTES: usize = 160;
 /// Time budget for decoding per scan: decoding is the only step whose work is not
@@ -471,6 +473,20 @@ impl Detector {
         hits.clear();
         self.rules.scan_only(Target::Raw, text, hits);
         self.hit_findings(text, hits, at, Span::new, out);
+        if at.is_none()
+            && let Some((span, count)) = normalize::zalgo(text)
+        {
+            // Stacked marks hide nothing from the rules (the normaliser reads through them), but
+            // nobody writes a prompt or a document in Zalgo except to get text past a filter.
+            out.push(Finding {
+                category: Category::Obfuscation,
+                rule_id: ZALGO_RULE.into(),
+                span,
+                severity: Severity::Medium,
+                confidence: 0.6,
+                evidence: format!("{count} chars under stacked combining marks (Zalgo text)"),
+            });
+        }
         if at.is_none()
             && let Some(words) = &self.suffix_words
             && let Some(hit) = suffix::find(text, words)
