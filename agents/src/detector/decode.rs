@@ -995,30 +995,12 @@ fn scan_hex_tokens(b: &[u8], out: &mut Vec<Candidate>) {
                 .map_or(1, |rest| rest.iter().take_while(|&&y| class(y) & ALNUM != 0).count());
             continue;
         };
-        let mut end = first_end;
-        let mut tokens = 1usize;
-        let first = b.get(first_end - 2..first_end).unwrap_or(&[]);
-        let mut digits = first.iter().filter(|x| x.is_ascii_digit()).count();
-        loop {
-            let mut k = end;
-            match b.get(k) {
-                Some(b' ' | b':' | b',' | b'-') => k += 1,
-                _ => break,
-            }
-            if b.get(k) == Some(&b' ') && b.get(k - 1) != Some(&b' ') {
-                k += 1;
-            }
-            match hex_token(b, k) {
-                Some(e) => {
-                    tokens += 1;
-                    digits += b
-                        .get(e - 2..e)
-                        .map_or(0, |p| p.iter().filter(|x| x.is_ascii_digit()).count());
-                    end = e;
-                }
-                None => break,
-            }
-        }
+        let digits_before = |e: usize| {
+            b.get(e - 2..e)
+                .map_or(0, |p| p.iter().filter(|x| x.is_ascii_digit()).count())
+        };
+        let mut digits = digits_before(first_end);
+        let (end, tokens) = separated_tokens(b, first_end, b" :,-", hex_token, |e| digits += digits_before(e));
         // as for runs: digit-heavy (text), but not only digits (numbers, dates)
         if tokens >= MIN_HEX_TOKENS && digits * 2 >= tokens && digits < tokens * 2 {
             out.push(Candidate {
@@ -1029,6 +1011,39 @@ fn scan_hex_tokens(b: &[u8], out: &mut Vec<Candidate>) {
         }
         i = end;
     }
+}
+
+/// Extends a run of separated tokens past its first token (which ends at `end`): a byte of
+/// `separators`, then one space more if the separator was not one, then a token that `token`
+/// reads (returning its end). Calls `each(token_end)` for every further token; returns the run's
+/// end and its number of tokens.
+fn separated_tokens(
+    b: &[u8],
+    mut end: usize,
+    separators: &[u8],
+    token: fn(&[u8], usize) -> Option<usize>,
+    mut each: impl FnMut(usize),
+) -> (usize, usize) {
+    let mut tokens = 1;
+    loop {
+        let mut k = end;
+        match b.get(k) {
+            Some(x) if separators.contains(x) => k += 1,
+            _ => break,
+        }
+        if b.get(k) == Some(&b' ') && b.get(k - 1) != Some(&b' ') {
+            k += 1;
+        }
+        match token(b, k) {
+            Some(e) => {
+                tokens += 1;
+                each(e);
+                end = e;
+            }
+            None => break,
+        }
+    }
+    (end, tokens)
 }
 
 /// A character-code token at `i`: two to four digits between non-alphanumeric bytes (not after
@@ -1052,24 +1067,7 @@ fn code_token(b: &[u8], i: usize) -> Option<usize> {
 /// long run of numbers would otherwise read the rest of it again).
 fn char_code_run(b: &[u8], start: usize, out: &mut Vec<Candidate>) -> Option<usize> {
     let first_end = code_token(b, start)?;
-    let (mut end, mut tokens) = (first_end, 1usize);
-    loop {
-        let mut k = end;
-        match b.get(k) {
-            Some(b' ' | b',' | b';') => k += 1,
-            _ => break,
-        }
-        if b.get(k) == Some(&b' ') && b.get(k - 1) != Some(&b' ') {
-            k += 1;
-        }
-        match code_token(b, k) {
-            Some(e) => {
-                tokens += 1;
-                end = e;
-            }
-            None => break,
-        }
-    }
+    let (end, tokens) = separated_tokens(b, first_end, b" ,;", code_token, |_| {});
     // Tables and logs are full of number runs: the first eight must read as printable codes
     // in decimal or in octal before the run spends a candidate.
     let printable = |radix: u32| {
