@@ -473,9 +473,11 @@ impl Detector {
         hits.clear();
         self.rules.scan_only(Target::Raw, text, hits);
         self.hit_findings(text, hits, at, Span::new, out);
-        if at.is_none()
-            && let Some((span, count)) = normalize::zalgo(text)
-        {
+        // Zalgo marks and adversarial suffixes are the texture of what was sent, not of a decoding.
+        if at.is_some() {
+            return;
+        }
+        if let Some((span, count)) = normalize::zalgo(text) {
             // Stacked marks hide nothing from the rules (the normaliser reads through them), but
             // nobody writes a prompt or a document in Zalgo except to get text past a filter.
             out.push(Finding {
@@ -487,8 +489,7 @@ impl Detector {
                 evidence: format!("{count} chars under stacked combining marks (Zalgo text)"),
             });
         }
-        if at.is_none()
-            && let Some(words) = &self.suffix_words
+        if let Some(words) = &self.suffix_words
             && let Some(hit) = suffix::find(text, words)
         {
             out.push(Finding {
