@@ -984,9 +984,9 @@ impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
             dim_bits: 18,
-            epochs: 8,
+            epochs: 12,
             learning_rate: 0.5,
-            l2: 1e-6,
+            l2: 3e-5,
             seed: 0x5eed_a1d5,
             holdout: 0.1,
             mil_rounds: 2,
@@ -1603,13 +1603,13 @@ mod tests {
             })
             .collect();
         let want = [
-            "197 0xac79d0f216fab5b7 0x3f7fff98 0x3f7fff98 0..62",
-            "2 0x22409ee1d41ca745 0x3da8f69b 0x3da8f69b 0..2",
-            "0 0x0000000000000000 0x3e2972c7 0x3e2972c7 0..0",
-            "3037 0xcf3d65a799b23155 0x3c6c75e0 0x3e30281d 192..576",
-            "192 0x5501fea01921d58f 0x3ce1d50a 0x3ce1d50a 0..115",
-            "2655 0x4752539fa4b62bc6 0x3b19cfbc 0x3c4476fa 556..940",
-            "130 0xfc767b32f21fecbe 0x3c357161 0x3c357161 0..39",
+            "197 0xac79d0f216fab5b7 0x3f7ffee2 0x3f7ffee2 0..62",
+            "2 0x22409ee1d41ca745 0x3d9f80b8 0x3d9f80b8 0..2",
+            "0 0x0000000000000000 0x3e2eda9c 0x3e2eda9c 0..0",
+            "3037 0xcf3d65a799b23155 0x3d51a562 0x3ea7d85c 192..576",
+            "192 0x5501fea01921d58f 0x3cb8a1ea 0x3cb8a1ea 0..115",
+            "2655 0x4752539fa4b62bc6 0x3cca8236 0x3db1e931 556..940",
+            "130 0xfc767b32f21fecbe 0x3d38048e 0x3d38048e 0..39",
         ];
         assert_eq!(got, want);
     }

@@ -31,13 +31,16 @@ pub struct TrainArgs {
     /// Hash buckets = 2^BITS (the weights file is 2^BITS bytes).
     #[arg(long, default_value_t = 18, value_parser = clap::value_parser!(u8).range(12..=22))]
     pub dim_bits: u8,
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 12)]
     pub epochs: usize,
     /// Share of template groups held back for validation.
     #[arg(long, default_value_t = 0.1)]
     pub holdout: f32,
     #[arg(long, default_value_t = 0x5eed_a1d5)]
     pub seed: u64,
+    /// L2 penalty per update (weight decay); larger spreads the weight over more n-grams.
+    #[arg(long, default_value_t = 3e-5)]
+    pub l2: f32,
     /// Leave-one-source-out: for each file, train on the others and evaluate the whole
     /// detector (rules + that classifier) on it. Writes nothing.
     #[arg(long)]
@@ -96,6 +99,7 @@ fn options(args: &TrainArgs, holdout: f32) -> TrainOptions {
         epochs: args.epochs,
         seed: args.seed,
         holdout,
+        l2: args.l2,
         ..TrainOptions::default()
     }
 }
