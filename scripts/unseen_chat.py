@@ -27,8 +27,26 @@ questions (`data/jp_bench/question.jsonl`) and both turns of Stability AI's Japa
     git clone https://github.com/LianjiaTech/BELLE target/ext/BELLE                      # 645084d
     git clone https://github.com/ku-nlp/ja-vicuna-qa-benchmark target/ext/ja-vicuna     # 128a862
     git clone https://github.com/Stability-AI/FastChat target/ext/FastChat-ja           # e37eb28
+
+With `--more ALPACA_EVAL WIZARDLM AWESOME_CSV TRAINING_CHAT`, it also writes `chat_unseen_2.jsonl`, a second
+English set gathered after the classifier's weights of `34a2324` and never trained on: the Koala test prompts
+(real users' queries) and the Anthropic helpful-base prompts (crowdworkers') among AlpacaEval's 805
+instructions (`results/gpt4/model_outputs.json`, field `dataset`), the 218 prompts of WizardLM's test set
+(`WizardLM/data/WizardLM_testset.jsonl`, real users' instructions from open-source projects and forums), and
+the 165 "act as" prompts of awesome-chatgpt-prompts as it was at the end of 2023 (`prompts.csv` at
+`82f15563`; the one row that is a DAN jailbreak is left out). A prompt that is in `chat_unseen.jsonl` or
+repeats a training prompt (`TRAINING_CHAT`, the output of `scripts/benign_chat.py`; the same test as that
+script's: the same text, or half of its six-word runs in one prompt) is dropped:
+
+    git clone https://github.com/tatsu-lab/alpaca_eval target/ext/alpaca_eval           # cd543a1
+    git clone https://github.com/nlpxucan/WizardLM target/ext/WizardLM                  # cd4b4cc
+    git clone https://github.com/f/awesome-chatgpt-prompts target/ext/awesome-chatgpt-prompts
+    git -C target/ext/awesome-chatgpt-prompts show 82f15563:prompts.csv > target/ext/awesome_prompts_2023.csv
+    python3 scripts/unseen_chat.py ... --more target/ext/alpaca_eval target/ext/WizardLM \
+        target/ext/awesome_prompts_2023.csv target/benign_chat.jsonl
 """
 
+import csv
 import json
 import sys
 from pathlib import Path
@@ -36,6 +54,7 @@ from pathlib import Path
 # Same halves, reader and writer as the outside attack sources
 # (the script's folder is on sys.path when it runs).
 from external_sources import half, read_jsonl, write
+from benign_chat import JAILBREAK, HeldOut
 
 
 def prompts(oasst: Path, fastchat: Path, arena: Path):
@@ -80,6 +99,20 @@ def multilingual(belle: Path, ja_vicuna: Path, ja_fastchat: Path):
             yield turn, "japanese_mt_bench"
 
 
+def more_english(alpaca_eval: Path, wizardlm: Path, awesome_csv: Path):
+    """(text, origin) for the prompts of the second English set, in file order."""
+    with (alpaca_eval / "results" / "gpt4" / "model_outputs.json").open(encoding="utf-8") as f:
+        for row in json.load(f):
+            if row["dataset"] in ("koala", "helpful_base"):
+                yield row["instruction"], f"alpaca_eval/{row['dataset']}"
+    for row in read_jsonl(wizardlm / "WizardLM" / "data" / "WizardLM_testset.jsonl"):
+        yield row["Instruction"], "wizardlm/testset"
+    with awesome_csv.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            if not JAILBREAK.search(row["prompt"]):
+                yield row["prompt"], "awesome-chatgpt-prompts"
+
+
 def labelled(prompts) -> list:
     """Every distinct prompt as a benign row, with its origin and half."""
     rows, seen = [], set()
@@ -103,12 +136,26 @@ def main() -> int:
             print("--multilingual needs three directories", file=sys.stderr)
             return 2
         del args[i:i + 4]
+    more = None
+    if "--more" in args:
+        i = args.index("--more")
+        more = [Path(a) for a in args[i + 1:i + 5]]
+        if len(more) != 4:
+            print("--more needs two directories and two files", file=sys.stderr)
+            return 2
+        del args[i:i + 5]
     if len(args) != 4:
         print(__doc__, file=sys.stderr)
         return 2
     oasst, fastchat, arena, out = (Path(a) for a in args)
     out.mkdir(parents=True, exist_ok=True)
-    write(out / "chat_unseen.jsonl", labelled(prompts(oasst, fastchat, arena)))
+    first = labelled(prompts(oasst, fastchat, arena))
+    write(out / "chat_unseen.jsonl", first)
+    if more is not None:
+        seen = HeldOut([*(row["text"] for row in first),
+                        *(row["text"].strip() for row in read_jsonl(more[3]))])
+        rows = [row for row in labelled(more_english(*more[:3])) if row["text"] not in seen]
+        write(out / "chat_unseen_2.jsonl", rows)
     if extra is not None:
         write(out / "chat_unseen_multilingual.jsonl", labelled(multilingual(*extra)))
     return 0
