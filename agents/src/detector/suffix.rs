@@ -164,6 +164,9 @@ struct Token {
     bare_lower: bool,
     /// Closing brackets in the token: a window without any has no mismatched bracket.
     closers: u8,
+    /// A list label such as `A)`, `2)` or `iv)`: its bracket closes nothing by design, so it is
+    /// not a mismatch when no bracket is open.
+    label: bool,
 }
 
 /// The strongest adversarial-suffix window of a text, if one reaches [`THRESHOLD`].
@@ -182,8 +185,10 @@ pub fn find(text: &str, words: &Vocabulary) -> Option<SuffixHit> {
     best.filter(|b| b.score >= THRESHOLD)
 }
 
-/// The text's lines with their offsets: split at line breaks and at a literal `\n` (prompts
-/// pasted as JSON strings or code keep their lines that way).
+/// The text's lines with their offsets: split at line breaks, at a literal `\n` (prompts
+/// pasted as JSON strings or code keep their lines that way) and at an HTML `<br>` (a question
+/// copied from a web form: "…caloric value?<br>100g of 'fat' = 900kCal<br>…" is several lines,
+/// not one line of odd tokens).
 fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     let bytes = text.as_bytes();
     let mut from = 0;
@@ -195,6 +200,9 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
                     None => break (bytes.len(), bytes.len() + 1),
                     Some(b'\n') => break (at, at + 1),
                     Some(b'\\') if bytes.get(at + 1) == Some(&b'n') => break (at, at + 2),
+                    Some(b'<') if let Some(len) = html_break(bytes.get(at..).unwrap_or_default()) => {
+                        break (at, at + len);
+                    }
                     Some(_) => at += 1,
                 }
             };
@@ -208,6 +216,19 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         }
         None
     })
+}
+
+/// The length of the HTML line break (`<br>`, `<br/>`, `<br />`, any case) that `bytes` opens
+/// with, if it opens with one.
+fn html_break(bytes: &[u8]) -> Option<usize> {
+    let tag = bytes.get(..3)?;
+    if !tag.eq_ignore_ascii_case(b"<br") {
+        return None;
+    }
+    [&b">"[..], b"/>", b" />"]
+        .into_iter()
+        .find(|end| bytes.get(3..3 + end.len()) == Some(*end))
+        .map(|end| 3 + end.len())
 }
 
 /// Buffers one scan reuses from line to line.
@@ -427,8 +448,17 @@ fn mismatched_brackets(window: &[Token], line: &str, offset: usize, visible: &st
     let mut brackets = Brackets::default();
     window
         .iter()
-        .flat_map(|t| text_of(t, line, offset, visible).bytes())
-        .map(|b| brackets.mismatched(b))
+        .map(|t| {
+            // a list label's bracket closes nothing by design; inside an open bracket it is read
+            // like any other ("[ c)" closes the square bracket with a round one)
+            if t.label && brackets.depth == 0 {
+                return 0;
+            }
+            text_of(t, line, offset, visible)
+                .bytes()
+                .map(|b| brackets.mismatched(b))
+                .sum::<u32>()
+        })
         .sum()
 }
 
@@ -486,6 +516,7 @@ impl Token {
             visible,
             bare_lower: false,
             closers: 0,
+            label: false,
         }
     }
 }
@@ -585,7 +616,16 @@ fn visible_into(word: &str, out: &mut String) -> bool {
 /// Reads one token (`start`: its offset in the text), all but its unknown pieces.
 fn token(word: &str, start: usize, end: usize) -> Token {
     let core = word.trim_start_matches(LEADING).trim_end_matches(TRAILING);
-    let class = if is_name(word) { Class::Name } else { class(core) };
+    // "A) Temperature and pressure B) Humidity …": a multiple-choice or list label is neither a
+    // capital after a word nor a stray bracket; it reads like a number.
+    let label = is_list_label(word);
+    let class = if label {
+        Class::Number
+    } else if is_name(word) {
+        Class::Name
+    } else {
+        class(core)
+    };
     Token {
         start,
         end,
@@ -600,8 +640,15 @@ fn token(word: &str, start: usize, end: usize) -> Token {
             .filter(|b| matches!(b, b')' | b']' | b'}'))
             .count()
             .min(usize::from(u8::MAX)) as u8,
+        label,
         bare_lower: !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase()),
     }
+}
+
+/// One to three letters or digits and a closing round bracket: `A)`, `b)`, `12)`, `iv)`.
+fn is_list_label(word: &str) -> bool {
+    word.strip_suffix(')')
+        .is_some_and(|body| (1..=3).contains(&body.len()) && body.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 fn class(core: &str) -> Class {
@@ -809,6 +856,10 @@ mod tests {
             "For help write to the maintainer at <a href=\"mailto:igor@zlatkovic.com\">Igor Zlatkovic</a> who is now the maintainer of libxslt (igor@zlatkovic.com)",
             "and those who are lactose intolerant, allergic to dairy protein or vegan.', )",
             "This parameter is only compatible newer Cohere models, starting with [Command R 08-2024](https://docs.cohere.com/docs/command-r#august-2024-release) and [Command R+ 08-2024](https://docs.cohere.com/docs/command-r-plus#august-2024-release)",
+            // a multiple-choice question, a question pasted from a web form with its line breaks
+            "Which of these makes water boil at a lower temperature? A) Adding salt B) Higher altitude C) Stirring it D) None of the above",
+            "Pick the odd one out and tell me why: a) Mercury b) Venus c) Titan d) Mars",
+            "Can you tell me why the totals differ here?<br>Order A: 3x 'bolts' = 12EUR<br>Order B: 4x 'nuts (M8)' = 9EUR<br/>Total = ?",
             "",
             "\\n\\n\n",
         ] {
@@ -857,6 +908,8 @@ mod tests {
     fn lines_split_at_breaks_and_escaped_breaks() {
         let got: Vec<_> = lines("a\nb\\nc\\").collect();
         assert_eq!(got, vec![(0, "a"), (2, "b"), (5, "c\\")]);
+        let got: Vec<_> = lines("a<br>b<BR/>c<br />d<bra>").collect();
+        assert_eq!(got, vec![(0, "a"), (5, "b"), (11, "c"), (18, "d<bra>")]);
         assert_eq!(lines("").collect::<Vec<_>>(), vec![(0, "")]);
     }
 
@@ -871,6 +924,16 @@ mod tests {
         }
         // "]" closes "[" (fine), "]" closes "{" (wrong), "[" opens, ")" closes "[" (wrong)
         assert_eq!(mismatched_brackets(&tokens, line, 0, ""), 2);
+        // list labels close nothing by design; a stray bracket still counts
+        let line = "x A) b B) c ] d";
+        let tokens: Vec<Token> = line
+            .split_whitespace()
+            .map(|word| {
+                let start = word.as_ptr() as usize - line.as_ptr() as usize;
+                token(word, start, start + word.len())
+            })
+            .collect();
+        assert_eq!(mismatched_brackets(&tokens, line, 0, ""), 1);
     }
 
     /// Windows are skipped on their signals alone, so the signals must never undercount what a
