@@ -7,7 +7,7 @@
 //! that source. The CLI (`cli`), the MCP server ([`mcp`]), the Claude Code hook adapter
 //! ([`hook`]) and later the HTTP service are thin layers over the swarm.
 //!
-//! Crates: [`runtime`] (domain types, config), [`agents`] (the detector and agents),
+//! Crates: [`runtime`](mod@runtime) (domain types, config), [`agents`] (the detector and agents),
 //! [`memory`] (SQLite + vector memory, audit chain).
 
 pub mod cli;

@@ -47,7 +47,7 @@ impl Memory {
 
     /// [`Memory::append_event`] without blocking: returns once the event is queued, and `done` gets the receipt
     /// (after the commit in `sync` durability) on the writer thread. Errors at once on a bad event, a full queue
-    /// ([`MemoryError::Busy`](crate::MemoryError::Busy)) or a stopped writer; then `done` is never called.
+    /// ([`MemoryError::Busy`]) or a stopped writer; then `done` is never called.
     pub fn append_event_then(
         &self,
         event: NewEvent,

@@ -27,7 +27,7 @@
 //!
 //! - [`store`]: the [`Memory`] handle. Cheap to clone, shared by every agent. It opens the file (refusing foreign,
 //!   corrupt or newer ones before writing a byte), runs the migrations in [`schema`], and owns a **single writer
-//!   thread** ([`writer`]) that receives jobs over a channel and commits them in groups, plus a pool of read-only
+//!   thread** (`writer.rs`) that receives jobs over a channel and commits them in groups, plus a pool of read-only
 //!   connections (WAL mode: readers never wait for the writer). No connection is ever held across an `.await`.
 //! - [`embed`]: the [`Embedder`] trait. Every vector is stored with its embedder's name, version and dimension, so
 //!   vectors of two models are never compared. The default [`HashedNgramEmbedder`] needs no model files. The cargo

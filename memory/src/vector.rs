@@ -2,7 +2,7 @@
 //!
 //! SQLite holds the truth; this index is a cache of it for one embedder. It is built at open (or reloaded from a
 //! dump and topped up with newer rows), and the writer thread keeps it in step after every commit. The graph
-//! ([`crate::hnsw`]) cannot delete, so a deleted vector simply leaves the `live` map: search filters it out (a
+//! (`hnsw.rs`) cannot delete, so a deleted vector simply leaves the `live` map: search filters it out (a
 //! tombstone), and a rebuild (`Memory::compact_index`, or an open with many tombstones) drops it from the graph.
 //!
 //! Committed vectors are searchable at once: they enter a *pending* list that search scans exactly, and a

@@ -1,6 +1,6 @@
 //! The agent model: every role of the swarm is an [`Agent`] that handles a [`Task`] and answers with an
 //! [`Outcome`]. The coordinator decides which agent sees which task; an agent only knows its own job and the
-//! shared [`SwarmContext`](crate::context::SwarmContext).
+//! shared [`SwarmContext`].
 
 use std::fmt;
 use std::str::FromStr;

@@ -172,7 +172,7 @@ const ZALGO_MARKS: usize = 3;
 /// Chars so loaded that make a text Zalgo.
 const ZALGO_CHARS: usize = 8;
 
-/// "Zalgo" text: at least [`ZALGO_CHARS`] chars each carrying [`ZALGO_MARKS`] or more combining
+/// "Zalgo" text: at least `ZALGO_CHARS` (8) chars each carrying `ZALGO_MARKS` (3) or more combining
 /// diacritical marks. The normaliser reads through the marks; this reports that they were there.
 /// Returns the span from the first such char to the last one's marks, and how many there are.
 pub fn zalgo(text: &str) -> Option<(Span, usize)> {

@@ -101,7 +101,7 @@ impl Vocabulary {
 pub struct SuffixHit {
     /// The window of salad (its first token to its last).
     pub span: Span,
-    /// The window's score (at least [`THRESHOLD`]).
+    /// The window's score (at least `THRESHOLD`, 7).
     pub score: f32,
 }
 
@@ -169,8 +169,8 @@ struct Token {
     label: bool,
 }
 
-/// The strongest adversarial-suffix window of a text, if one reaches [`THRESHOLD`].
-/// Linear in the text: each token is read once, and each enters at most [`WINDOW`] windows.
+/// The strongest adversarial-suffix window of a text, if one reaches `THRESHOLD` (7).
+/// Linear in the text: each token is read once, and each enters at most `WINDOW` (12) windows.
 pub fn find(text: &str, words: &Vocabulary) -> Option<SuffixHit> {
     let mut scratch = Scratch::default();
     let mut best: Option<SuffixHit> = None;

@@ -269,7 +269,7 @@ struct LineRequest {
 /// Scan a JSONL stream: exactly one output line per input line, in order, in constant memory.
 ///
 /// A reader thread feeds lines (bounded: an overlong line is skipped, not buffered) to at most
-/// [`JSONL_IN_FLIGHT`] concurrent scans; answers are written in input order as soon as the oldest is done, so an
+/// `JSONL_IN_FLIGHT` (64) concurrent scans; answers are written in input order as soon as the oldest is done, so an
 /// interactive producer that waits for each answer is never stalled behind lines that have not arrived.
 pub async fn scan_stream(
     swarm: &Swarm,
