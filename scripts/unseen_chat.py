@@ -126,24 +126,27 @@ def labelled(prompts) -> list:
     return rows
 
 
+def take_option(args: list, flag: str, count: int):
+    """The `count` paths after `flag`, removed from `args`; None when the flag is absent. Raises
+    ValueError when fewer follow it."""
+    if flag not in args:
+        return None
+    i = args.index(flag)
+    values = [Path(a) for a in args[i + 1:i + 1 + count]]
+    if len(values) != count:
+        raise ValueError(f"{flag} needs {count} paths")
+    del args[i:i + 1 + count]
+    return values
+
+
 def main() -> int:
     args = sys.argv[1:]
-    extra = None
-    if "--multilingual" in args:
-        i = args.index("--multilingual")
-        extra = [Path(a) for a in args[i + 1:i + 4]]
-        if len(extra) != 3:
-            print("--multilingual needs three directories", file=sys.stderr)
-            return 2
-        del args[i:i + 4]
-    more = None
-    if "--more" in args:
-        i = args.index("--more")
-        more = [Path(a) for a in args[i + 1:i + 5]]
-        if len(more) != 4:
-            print("--more needs two directories and two files", file=sys.stderr)
-            return 2
-        del args[i:i + 5]
+    try:
+        extra = take_option(args, "--multilingual", 3)
+        more = take_option(args, "--more", 4)
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 2
     if len(args) != 4:
         print(__doc__, file=sys.stderr)
         return 2
