@@ -986,6 +986,9 @@ impl Default for TrainOptions {
             dim_bits: 18,
             epochs: 12,
             learning_rate: 0.5,
+            // 1e-6 let single attack-corpus words ("detailed", "How was") carry ordinary prompts
+            // over the line; 3e-5 blocks a third fewer of them at about two points of Tensor Trust
+            // (skills/classifier/SKILL.md, "Optimiser").
             l2: 3e-5,
             seed: 0x5eed_a1d5,
             holdout: 0.1,
