@@ -3,7 +3,7 @@
 
 use super::{
     LETTER_CODE, MAX_WORD_LETTERS, MIN_ENGLISH, MIN_KNOWN_LETTERS, MIN_TRANSFORM_LETTERS, Scores, is_known_word,
-    reads_as_english,
+    reads_as_english, sentence_runs,
 };
 
 /// The letter a rotated look-alike stands for, for the look-alikes that are not themselves ASCII
@@ -187,8 +187,7 @@ pub(super) fn substituted_runs(
             && (sc.plain as f32) < MIN_ENGLISH * sc.letters as f32
             && (sc.rot13 as f32) < MIN_ENGLISH * sc.letters as f32
     };
-    let mut flush = |run: Option<(usize, usize, Scores)>| {
-        let Some((s, e, sc)) = run else { return };
+    sentence_runs(sentences, foreign, |s, e, sc| {
         if sc.letters < MIN_TRANSFORM_LETTERS {
             return;
         }
@@ -236,20 +235,5 @@ pub(super) fn substituted_runs(
         {
             f(s, e, best);
         }
-    };
-    let mut run: Option<(usize, usize, Scores)> = None;
-    for &(s, e, sc) in sentences {
-        if foreign(&sc) {
-            match &mut run {
-                Some(r) => {
-                    r.1 = e;
-                    r.2.add(&sc);
-                }
-                None => run = Some((s, e, sc)),
-            }
-        } else {
-            flush(run.take());
-        }
-    }
-    flush(run);
+    });
 }

@@ -607,16 +607,27 @@ pub(super) fn for_each_sentence(line: &[u8], mut f: impl FnMut(usize, usize, Sco
 /// The runs of consecutive sentences that each read better as `scheme` than as they are, whose
 /// sum reads as English that way ([`Scores::reads_better_as`]): `f(start, end)` for each.
 pub(super) fn transformed_runs(sentences: &[(usize, usize, Scores)], scheme: Scheme, mut f: impl FnMut(usize, usize)) {
+    sentence_runs(
+        sentences,
+        |sc| sc.hits(scheme) > sc.plain,
+        |s, e, sc| {
+            if sc.reads_better_as(scheme) {
+                f(s, e);
+            }
+        },
+    );
+}
+
+/// Runs of consecutive sentences that each pass `joins`, with their scores added up:
+/// `each(start, end, scores)` for every run, in order.
+pub(super) fn sentence_runs(
+    sentences: &[(usize, usize, Scores)],
+    joins: impl Fn(&Scores) -> bool,
+    mut each: impl FnMut(usize, usize, Scores),
+) {
     let mut run: Option<(usize, usize, Scores)> = None;
-    let mut flush = |run: &mut Option<(usize, usize, Scores)>| {
-        if let Some((s, e, sc)) = run.take()
-            && sc.reads_better_as(scheme)
-        {
-            f(s, e);
-        }
-    };
     for &(s, e, sc) in sentences {
-        if sc.hits(scheme) > sc.plain {
+        if joins(&sc) {
             match &mut run {
                 Some(r) => {
                     r.1 = e;
@@ -624,11 +635,13 @@ pub(super) fn transformed_runs(sentences: &[(usize, usize, Scores)], scheme: Sch
                 }
                 None => run = Some((s, e, sc)),
             }
-        } else {
-            flush(&mut run);
+        } else if let Some((s, e, sc)) = run.take() {
+            each(s, e, sc);
         }
     }
-    flush(&mut run);
+    if let Some((s, e, sc)) = run {
+        each(s, e, sc);
+    }
 }
 
 /// A reading kept only when it is English text: the test of schemes whose candidates are mostly
