@@ -43,8 +43,9 @@ pub(super) const MIN_TURNED: usize = 4;
 /// when it holds at least [`MIN_TURNED`] look-alikes and the reading is English. Phonetic
 /// transcriptions use some of the same letters (ɐ ɔ ɥ ɯ ɹ ʌ ʍ ʎ) and read as nothing.
 pub(super) fn upside_down(line: &str) -> Option<String> {
-    // the look-alikes are U+0180..U+02FF, U+1D09, U+2132..U+22A5, U+A4D5, U+A7B0, U+05DF: lead
-    // bytes 0xC6..0xCB, 0xD7, 0xE1, 0xE2, 0xEA, or ¡ ¿ (0xC2)
+    // The look-alikes are U+0180..U+02FF, U+1D09, U+2132..U+22A5, U+A4D5, U+A7B0, U+05DF, ¡ and ¿;
+    // a turned English line always holds some of the first range (ǝ, ɐ, ɹ, ʇ …), whose lead
+    // bytes 0xC6..0xCB are the cheap gate: a line without one is not read.
     if !line.bytes().any(|b| matches!(b, 0xC6..=0xCB)) {
         return None;
     }

@@ -1,6 +1,6 @@
 //! Escapes: percent-encoding, `\uXXXX`/`\xXX` escapes and HTML numeric character references.
 
-use super::{Candidate, MAX_ESCAPE_GAP, MIN_ESCAPES, Scheme, decode_items};
+use super::{Candidate, MAX_ESCAPE_GAP, MIN_ESCAPES, Scheme, finish};
 
 pub(super) fn percent_at(b: &[u8], i: usize) -> Option<u8> {
     match b.get(i..i + 3)? {
@@ -236,4 +236,33 @@ pub(super) fn decode_entities(region: &str, cap: usize) -> (Option<String>, usiz
         out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
         Some(end)
     })
+}
+
+/// Decodes `region` where `decode_at(bytes, i, out)` recognises an encoded item at `i` (appends
+/// its bytes to `out` and returns the index after it); every other byte is kept as it is. Stops
+/// at `cap` output bytes. Shared by the escape-like schemes, whose items sit among plain text.
+pub(super) fn decode_items(
+    region: &str,
+    cap: usize,
+    mut decode_at: impl FnMut(&[u8], usize, &mut Vec<u8>) -> Option<usize>,
+) -> (Option<String>, usize) {
+    let b = region.as_bytes();
+    let mut out = Vec::with_capacity(b.len().min(cap));
+    let mut i = 0;
+    let mut truncated = false;
+    while let Some(&x) = b.get(i) {
+        if out.len() >= cap {
+            truncated = true;
+            break;
+        }
+        match decode_at(b, i, &mut out) {
+            Some(next) => i = next,
+            None => {
+                out.push(x);
+                i += 1;
+            }
+        }
+    }
+    let produced = out.len();
+    (finish(out, truncated), produced)
 }

@@ -333,18 +333,22 @@ impl Ctx<'_> {
             }
             self.candidates += 1;
             self.decoded_bytes += turned.len();
-            let Some(line) = text.get(s..e) else { continue };
-            let s = s + (line.len() - line.trim_start().len());
-            let e = s + line.trim().len();
-            self.emit(outer.unwrap_or(Span::new(s, e)), Scheme::UpsideDown, depth, turned);
+            let Some((s, line)) = trimmed(text, s, e) else { continue };
+            self.emit(
+                outer.unwrap_or(Span::new(s, s + line.len())),
+                Scheme::UpsideDown,
+                depth,
+                turned,
+            );
         }
         for (s, e, sub) in substituted {
             if self.exhausted() {
                 return;
             }
-            let Some(region) = text.get(s..e) else { continue };
-            let s = s + (region.len() - region.trim_start().len());
-            let part = super::truncate(region.trim(), self.budget());
+            let Some((s, region)) = trimmed(text, s, e) else {
+                continue;
+            };
+            let part = super::truncate(region, self.budget());
             self.candidates += 1;
             let decoded = sub.apply(part);
             self.decoded_bytes += decoded.len();
@@ -362,13 +366,12 @@ impl Ctx<'_> {
         if self.exhausted() {
             return;
         }
-        let Some(region) = text.get(start..end) else { return };
-        let lead = region.len() - region.trim_start().len();
-        let trimmed = region.trim();
-        let start = start + lead;
-        let end = start + trimmed.len();
+        let Some((start, region)) = trimmed(text, start, end) else {
+            return;
+        };
+        let end = start + region.len();
         // Over budget: transform the part that fits.
-        let part = super::truncate(trimmed, self.budget());
+        let part = super::truncate(region, self.budget());
         self.candidates += 1;
         let decoded = match scheme {
             Scheme::Rot13 => rot13(part),
@@ -381,6 +384,13 @@ impl Ctx<'_> {
         let span = outer.unwrap_or(Span::new(start, end));
         self.emit(span, scheme, depth, decoded);
     }
+}
+
+/// `text[start..end]` without its surrounding whitespace, with the offset where that begins.
+fn trimmed(text: &str, start: usize, end: usize) -> Option<(usize, &str)> {
+    let region = text.get(start..end)?;
+    let lead = region.len() - region.trim_start().len();
+    Some((start + lead, region.trim()))
 }
 
 /// All syntactic candidates (everything but ROT13 and reversal) of one text.

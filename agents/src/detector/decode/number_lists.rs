@@ -1,9 +1,7 @@
 //! Separated numbers: hex byte tokens (`69 67 6e …`) and decimal or octal character codes
 //! (`73 103 110 …`), read by one separated-token reader.
 
-use super::{
-    ALNUM, Candidate, HEX, MIN_HEX_TOKENS, Scheme, binary_token, class, finish, reads_as_english, scan_binary_at,
-};
+use super::{ALNUM, Candidate, HEX, MIN_HEX_TOKENS, Scheme, binary_token, class, reads_as_english, scan_binary_at};
 
 /// A hex byte token at `i`: optional `0x`, exactly two hex digits, not followed by an
 /// alphanumeric. Returns its end.
@@ -131,8 +129,8 @@ pub(super) fn char_code_run(b: &[u8], start: usize, out: &mut Vec<Candidate>) ->
             .all(|t| {
                 std::str::from_utf8(t)
                     .ok()
-                    .and_then(|t| u8::from_str_radix(t, radix).ok())
-                    .is_some_and(|v| (0x20..0x7F).contains(&v) || v == b'\n')
+                    .and_then(|t| printable_code(t, radix))
+                    .is_some()
             })
     };
     if tokens >= MIN_HEX_TOKENS && (printable(10) || printable(8)) {
@@ -143,6 +141,14 @@ pub(super) fn char_code_run(b: &[u8], start: usize, out: &mut Vec<Candidate>) ->
         });
     }
     Some(end)
+}
+
+/// The byte a character-code token stands for in `radix`, when it is printable ASCII or a line
+/// break: what a run must start with to be a candidate, and what its reading must hold throughout.
+fn printable_code(token: &str, radix: u32) -> Option<u8> {
+    u8::from_str_radix(token, radix)
+        .ok()
+        .filter(|&v| (0x20..0x7F).contains(&v) || v == b'\n')
 }
 
 /// The decimal reading of a character-code run, else its octal one: whichever gives printable
@@ -158,9 +164,9 @@ pub(super) fn decode_char_codes(region: &str, cap: usize) -> (Option<String>, us
             if out.len() >= cap {
                 break;
             }
-            match u8::from_str_radix(token, radix) {
-                Ok(v) if (0x20..0x7F).contains(&v) || v == b'\n' => out.push(char::from(v)),
-                _ => {
+            match printable_code(token, radix) {
+                Some(v) => out.push(char::from(v)),
+                None => {
                     ok = false;
                     break;
                 }
@@ -172,33 +178,4 @@ pub(super) fn decode_char_codes(region: &str, cap: usize) -> (Option<String>, us
         }
     }
     (None, produced)
-}
-
-/// Decodes `region` where `decode_at(bytes, i, out)` recognises an encoded item at `i` (appends
-/// its bytes to `out` and returns the index after it); every other byte is kept as it is. Stops
-/// at `cap` output bytes. Shared by the escape-like schemes, whose items sit among plain text.
-pub(super) fn decode_items(
-    region: &str,
-    cap: usize,
-    mut decode_at: impl FnMut(&[u8], usize, &mut Vec<u8>) -> Option<usize>,
-) -> (Option<String>, usize) {
-    let b = region.as_bytes();
-    let mut out = Vec::with_capacity(b.len().min(cap));
-    let mut i = 0;
-    let mut truncated = false;
-    while let Some(&x) = b.get(i) {
-        if out.len() >= cap {
-            truncated = true;
-            break;
-        }
-        match decode_at(b, i, &mut out) {
-            Some(next) => i = next,
-            None => {
-                out.push(x);
-                i += 1;
-            }
-        }
-    }
-    let produced = out.len();
-    (finish(out, truncated), produced)
 }

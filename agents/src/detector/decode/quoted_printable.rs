@@ -1,7 +1,7 @@
 //! Quoted-printable: `=XX` escapes and `=` soft line breaks, kept only when the result reads as
 //! English (mail bodies are mostly that already).
 
-use super::{Candidate, MIN_ENGLISH, Scheme, decode_items, english_likeness, hex_val, scan_escape_runs};
+use super::{Candidate, Scheme, decode_items, hex_val, reads_as_english, scan_escape_runs};
 
 /// A quoted-printable item at `i`: `=XX` with two uppercase hex digits (the byte), or a soft line
 /// break `=` + line end (nothing). Returns its end and the byte.
@@ -33,5 +33,5 @@ pub(super) fn decode_quoted_printable(region: &str, cap: usize) -> (Option<Strin
         out.extend(byte);
         Some(end)
     });
-    (decoded.filter(|t| english_likeness(t) >= MIN_ENGLISH), produced)
+    (decoded.filter(|t| reads_as_english(t)), produced)
 }

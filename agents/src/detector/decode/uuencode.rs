@@ -66,14 +66,14 @@ pub(super) fn decode_uuencode(region: &str, cap: usize) -> (Option<String>, usiz
             break;
         }
         let body = line.get(1..1 + n.div_ceil(3) * 4).unwrap_or(&[]);
-        let mut line_bytes = Vec::with_capacity(n + 2);
+        // whole groups of three bytes, then the line's count keeps the ones it holds
+        let line_start = out.len();
         for quad in body.chunks(4) {
             let v = |k: usize| quad.get(k).map_or(0, |&c| u32::from(c.wrapping_sub(32) & 0x3F));
             let word = v(0) << 18 | v(1) << 12 | v(2) << 6 | v(3);
-            line_bytes.extend_from_slice(&word.to_be_bytes()[1..]);
+            out.extend_from_slice(&word.to_be_bytes()[1..]);
         }
-        line_bytes.truncate(n);
-        out.extend_from_slice(&line_bytes);
+        out.truncate(line_start + n);
     }
     let produced = out.len();
     (finish(out, truncated), produced)
