@@ -1,6 +1,9 @@
 //! How English a text reads: the embedded word list, its hash tables, per-sentence scores of
 //! the text as it stands, as ROT13 and reversed, and the tests built on them.
 
+use super::pig_latin::PIG_LATIN_WORDS;
+use super::unspaced::{MIN_JOINED, MIN_SEPARATED};
+use super::vowelless::VOWELLESS_WORDS;
 use super::{MIN_ENGLISH, MIN_TRANSFORM_LETTERS, Scheme, is_text_like};
 
 pub(super) fn rot13(text: &str) -> String {
@@ -464,7 +467,11 @@ pub(crate) fn is_vocabulary_word(word: &[u8]) -> bool {
     if word.is_empty() || word.len() > MAX_WORD_LETTERS || !word.iter().all(u8::is_ascii_lowercase) {
         return false;
     }
-    let key = pack_word(word);
+    is_vocabulary_key(pack_word(word))
+}
+
+/// [`is_vocabulary_word`] for a word already packed by [`pack_word`].
+pub(super) fn is_vocabulary_key(key: u64) -> bool {
     in_table(&WORD_TABLE, key) || in_table(&LEET_TABLE, key)
 }
 
@@ -483,13 +490,26 @@ pub(super) fn in_table(table: &[u64; TABLE_SIZE], key: u64) -> bool {
 /// Letters in known words of a text read as is, as ROT13 and reversed. Weighting by letters
 /// keeps one- and two-letter coincidences ("v" is "i" in ROT13, "os" is "so" reversed) from
 /// making code look like English.
+///
+/// The same pass measures the word shapes that the word-game readers (`pig_latin.rs`,
+/// `vowelless.rs`, `unspaced.rs`) look for, so that a line without them costs those readers
+/// nothing: the longest streaks of consecutive words of two letters or more without a vowel, of
+/// words of three or more that end in "ay" (one-letter words neither extend nor break either
+/// streak), of one-letter words one byte apart ("I.g.n.o.r.e"), and the longest word.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Scores {
     pub(super) letters: usize,
     pub(super) plain: usize,
     pub(super) rot13: usize,
     pub(super) reversed: usize,
+    pub(super) vowelless_run: usize,
+    pub(super) ay_run: usize,
+    pub(super) spelled_run: usize,
+    pub(super) longest: usize,
 }
+
+/// Bit `code` set for the letter codes of a, e, i, o and u.
+pub(super) const VOWEL_CODES: u32 = (1 << 1) | (1 << 5) | (1 << 9) | (1 << 15) | (1 << 21);
 
 /// Per byte: 0 for anything but an ASCII letter, else the letter's code 1..=26 (either case).
 pub(super) const fn letter_codes() -> [u8; 256] {
@@ -522,7 +542,9 @@ impl Scores {
     pub(super) fn of(b: &[u8]) -> Scores {
         let mut s = Scores::default();
         let (mut plain, mut rot, mut rev, mut len) = (0u64, 0u64, 0u64, 0usize);
-        for &x in b.iter().chain(std::iter::once(&b' ')) {
+        // word-game streaks so far, and where the last word ended; all read at word ends only
+        let (mut vowelless, mut ay, mut spelled, mut last_end) = (0usize, 0usize, 0usize, usize::MAX);
+        for (i, &x) in b.iter().chain(std::iter::once(&b' ')).enumerate() {
             let code = LETTER_CODE[usize::from(x)];
             if code != 0 {
                 if len < MAX_WORD_LETTERS {
@@ -541,6 +563,28 @@ impl Scores {
                     s.rot13 += len * usize::from(is_known_word(rot));
                     s.reversed += len * usize::from(is_known_word(rev));
                 }
+                s.longest = s.longest.max(len);
+                if len == 1 {
+                    // after a one-letter word that ended one byte before this one
+                    spelled = if spelled > 0 && last_end.wrapping_add(2) == i {
+                        spelled + 1
+                    } else {
+                        1
+                    };
+                    s.spelled_run = s.spelled_run.max(spelled);
+                } else {
+                    let word = b.get(i - len..i).unwrap_or(&[]);
+                    let vowel = word
+                        .iter()
+                        .any(|&c| (VOWEL_CODES >> LETTER_CODE[usize::from(c)]) & 1 != 0);
+                    let ends_in_ay = matches!(word, [.., a, y] if a | 0x20 == b'a' && y | 0x20 == b'y');
+                    spelled = 0;
+                    vowelless = if vowel { 0 } else { vowelless + 1 };
+                    ay = if len >= 3 && ends_in_ay { ay + 1 } else { 0 };
+                    s.vowelless_run = s.vowelless_run.max(vowelless);
+                    s.ay_run = s.ay_run.max(ay);
+                }
+                last_end = i;
                 (plain, rot, rev, len) = (0, 0, 0, 0);
             }
         }
@@ -552,6 +596,19 @@ impl Scores {
         self.plain += o.plain;
         self.rot13 += o.rot13;
         self.reversed += o.reversed;
+        self.vowelless_run = self.vowelless_run.max(o.vowelless_run);
+        self.ay_run = self.ay_run.max(o.ay_run);
+        self.spelled_run = self.spelled_run.max(o.spelled_run);
+        self.longest = self.longest.max(o.longest);
+    }
+
+    /// Whether the text has the word shapes of a word game worth reading back
+    /// ([`super::scan_word_games`]).
+    pub(super) fn has_word_games(&self) -> bool {
+        self.ay_run >= PIG_LATIN_WORDS
+            || self.vowelless_run >= VOWELLESS_WORDS
+            || self.longest >= MIN_JOINED
+            || self.spelled_run >= MIN_SEPARATED
     }
 
     /// Letters in known words of the `scheme` reading (0 for other schemes).
