@@ -39,7 +39,7 @@ pub struct RedteamArgs {
     pub seeds: Option<PathBuf>,
     /// Mutation families, comma-separated (default: all): base64, hex, url_encoding, rot13, reversed,
     /// unicode_escapes, homoglyphs, zero_width_split, letter_spacing, leetspeak, tag_characters,
-    /// payload_split, paraphrase, document_wrap, stacked, base32, invisible_bytes.
+    /// payload_split, paraphrase, document_wrap, stacked, base32, invisible_bytes, word_game.
     #[arg(long, value_delimiter = ',', value_parser = parse_family, value_name = "LIST")]
     pub families: Vec<Mutation>,
     /// Variants per seed and family.
