@@ -400,7 +400,7 @@ impl Detector {
         // without them, and map each payload's span back.
         let visible = (!norm.hidden.is_empty()).then(|| without_hidden(text, &norm.hidden));
         let source = visible.as_ref().map_or(text, |v| v.0.as_str());
-        for mut decoded in decode::decode_layers(source, &limits) {
+        for mut decoded in decode::decode_layers_with(source, &limits, self.suffix_words.as_ref()) {
             if let Some((_, at)) = &visible {
                 let start = at.get(decoded.span.start).map_or(text.len(), |&p| p as usize);
                 let end = match decoded.span.end.checked_sub(1) {

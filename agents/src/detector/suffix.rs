@@ -81,7 +81,8 @@ impl Vocabulary {
     }
 
     /// Whether an ASCII-letter piece, in any case, is a word of the list.
-    fn knows(&self, piece: &[u8]) -> bool {
+    #[inline]
+    pub(crate) fn knows(&self, piece: &[u8]) -> bool {
         if piece.len() > MAX_WORD {
             return false;
         }

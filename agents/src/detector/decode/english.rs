@@ -5,6 +5,7 @@ use super::pig_latin::PIG_LATIN_WORDS;
 use super::unspaced::{MIN_JOINED, MIN_SEPARATED};
 use super::vowelless::VOWELLESS_WORDS;
 use super::{MIN_ENGLISH, MIN_TRANSFORM_LETTERS, Scheme, is_text_like};
+use crate::detector::suffix::Vocabulary;
 
 pub(super) fn rot13(text: &str) -> String {
     text.chars()
@@ -468,6 +469,14 @@ pub(crate) fn is_vocabulary_word(word: &[u8]) -> bool {
         return false;
     }
     is_vocabulary_key(pack_word(word))
+}
+
+/// Whether a word game's reading of a word (lowercase ASCII letters) is a word: one of the
+/// vocabulary, or, from three letters, of the larger English list when the detector has one (the
+/// jailbreak skill's `english-words.txt`, 20,000 words of benign English text; its one- and
+/// two-letter entries are mostly code's abbreviations, so they do not count).
+pub(super) fn is_word(word: &[u8], more: Option<&Vocabulary>) -> bool {
+    is_vocabulary_word(word) || (word.len() >= 3 && more.is_some_and(|v| v.knows(word)))
 }
 
 /// [`is_vocabulary_word`] for a word already packed by [`pack_word`].

@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 
 use aimds_runtime::Span;
 
+use crate::detector::suffix::Vocabulary;
+
 mod alphabet_runs;
 mod base85;
 mod ciphers;
@@ -155,8 +157,15 @@ const BASE64_PROBE: usize = 64;
 /// Decodes every plausible encoded payload in `original`, recursively, within `limits`.
 /// Results are ordered by position; nested layers follow their parent.
 pub fn decode_layers(original: &str, limits: &DecodeLimits) -> Vec<Decoded> {
+    decode_layers_with(original, limits, None)
+}
+
+/// [`decode_layers`], with the word games also reading words of `more`, a larger English list
+/// (the detector passes the jailbreak skill's).
+pub fn decode_layers_with(original: &str, limits: &DecodeLimits, more: Option<&Vocabulary>) -> Vec<Decoded> {
     let mut ctx = Ctx {
         limits,
+        more,
         started: Instant::now(),
         candidates: 0,
         decoded_bytes: 0,
@@ -172,6 +181,7 @@ pub fn decode_layers(original: &str, limits: &DecodeLimits) -> Vec<Decoded> {
 
 struct Ctx<'l> {
     limits: &'l DecodeLimits,
+    more: Option<&'l Vocabulary>,
     started: Instant,
     candidates: usize,
     decoded_bytes: usize,
@@ -234,9 +244,9 @@ impl Ctx<'_> {
             Scheme::Base85 => decode_base85(region, cap, false),
             Scheme::Uuencode => decode_uuencode(region, cap),
             Scheme::QuotedPrintable => decode_quoted_printable(region, cap),
-            Scheme::PigLatin => decode_pig_latin(region, cap),
+            Scheme::PigLatin => decode_pig_latin(region, cap, self.more),
             Scheme::Vowelless => decode_vowelless(region, cap),
-            Scheme::Unspaced => decode_unspaced(region, cap),
+            Scheme::Unspaced => decode_unspaced(region, cap, self.more),
             Scheme::Rot13 | Scheme::Reversed | Scheme::Caesar | Scheme::Atbash | Scheme::UpsideDown => (None, 0),
         };
         self.decoded_bytes += produced;
@@ -303,7 +313,7 @@ impl Ctx<'_> {
             if scores.has_word_games() && games.len() < self.limits.max_candidates {
                 let before = games.len();
                 let line = bytes.get(line_start..line_end).unwrap_or(&[]);
-                scan_word_games(line, &scores, &mut split_budget, &mut games);
+                scan_word_games(line, &scores, &mut split_budget, self.more, &mut games);
                 for c in games.iter_mut().skip(before) {
                     (c.start, c.end) = (c.start + line_start, c.end + line_start);
                 }
@@ -464,15 +474,21 @@ fn find_candidates(text: &str, out: &mut Vec<Candidate>) {
 
 /// The word-game candidates of one line whose [`Scores`] show the shapes of one.
 /// `split_budget`: the letters the runs-together reader may still split in this layer.
-fn scan_word_games(line: &[u8], scores: &Scores, split_budget: &mut usize, out: &mut Vec<Candidate>) {
+fn scan_word_games(
+    line: &[u8],
+    scores: &Scores,
+    split_budget: &mut usize,
+    more: Option<&Vocabulary>,
+    out: &mut Vec<Candidate>,
+) {
     if scores.ay_run >= PIG_LATIN_WORDS {
-        scan_pig_latin(line, out);
+        scan_pig_latin(line, more, out);
     }
     if scores.vowelless_run >= VOWELLESS_WORDS {
         scan_vowelless(line, out);
     }
     if scores.longest >= MIN_JOINED || scores.spelled_run >= MIN_SEPARATED {
-        scan_unspaced(line, split_budget, out);
+        scan_unspaced(line, split_budget, more, out);
     }
 }
 
