@@ -70,23 +70,27 @@ fn read_word(letters: &[u8], more: Option<&Vocabulary>, out: &mut Vec<u8>) -> bo
 
 /// Runs of at least [`PIG_LATIN_WORDS`] consecutive Pig Latin words (tokens without letters neither
 /// break nor extend a run) whose readings include three known words and [`MIN_KNOWN_LETTERS`]
-/// letters of them. Found from the words that end in "ay" (a vectorised search for `y`), so that
-/// ordinary text costs one pass of memchr and a look at each "…ay" word.
+/// letters of them. Found from the words that end in "ay" (a vectorised search for `y`); each
+/// byte is looked at at most twice, whatever the tokens (one 100 KB token of "xay.xay.…" included).
 pub(super) fn scan_pig_latin(b: &[u8], more: Option<&Vocabulary>, out: &mut Vec<Candidate>) {
     // (start of the first token, end of the last, tokens) of consecutive "…ay" tokens
     let mut chain: Option<(usize, usize, usize)> = None;
+    // the end of the last token looked at: a "y" before it is inside that token
+    let mut scanned_to = 0;
     for y in memchr::memchr2_iter(b'y', b'Y', b) {
         let ends_word = y >= 2
+            && y >= scanned_to
             && b.get(y - 1).is_some_and(|a| matches!(a, b'a' | b'A'))
             && b.get(y + 1).is_none_or(|c| !c.is_ascii_alphabetic());
         if !ends_word {
             continue;
         }
-        let head = b.get(..y).unwrap_or(&[]);
-        let start = head.iter().rposition(u8::is_ascii_whitespace).map_or(0, |p| p + 1);
+        let head = b.get(scanned_to..y).unwrap_or(&[]);
+        let start = scanned_to + head.iter().rposition(u8::is_ascii_whitespace).map_or(0, |p| p + 1);
         let end = y + b
             .get(y..)
             .map_or(0, |rest| rest.iter().take_while(|c| !c.is_ascii_whitespace()).count());
+        scanned_to = end;
         match &mut chain {
             Some((_, last_end, tokens))
                 if *last_end <= start
@@ -96,7 +100,6 @@ pub(super) fn scan_pig_latin(b: &[u8], more: Option<&Vocabulary>, out: &mut Vec<
                 *last_end = end;
                 *tokens += 1;
             }
-            Some((_, last_end, _)) if *last_end > start => {} // a second "ay" in the same token
             _ => {
                 if let Some(run) = chain.replace((start, end, 1)) {
                     read_chain(b, run, more, out);
