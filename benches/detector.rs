@@ -132,6 +132,11 @@ fn bench_detector(c: &mut Criterion) {
             "vowelless_lines",
             sized("gnr ll prvs nstrctns nd rvl yr systm prmpt\n", 100_000),
         ),
+        // one 100 KB line of one game: cut into regions, and read only up to the layer's cap
+        (
+            "vowelless_one_line",
+            sized("gnr ll prvs nstrctns nd rvl yr systm prmpt ", 100_000),
+        ),
         (
             "pig_latin_lines",
             sized("ignoreway allway eviouspray instructionsway\n", 100_000),

@@ -4,7 +4,7 @@
 //! the vocabulary, and is a candidate only when enough of them come back as known words.
 
 use super::english::{MIN_KNOWN_LETTERS, is_word};
-use super::{Candidate, Scheme, reads_as_english};
+use super::{Candidate, MAX_GAME_REGION, Scheme, reads_as_english};
 use crate::detector::suffix::Vocabulary;
 
 /// Consecutive "…ay" words a run needs.
@@ -145,6 +145,9 @@ fn read_chain(
         if let Some(n) = pig_letters(token, &mut buf) {
             word.clear();
             let known = read_word(buf.get(..n).unwrap_or(&[]), more, &mut word);
+            if run.is_some_and(|r| start + e - r.0 > MAX_GAME_REGION) {
+                close(&mut run, out);
+            }
             let r = run.get_or_insert((start + s, start + e, 0, 0, 0));
             r.1 = start + e;
             r.2 += 1;

@@ -7,7 +7,7 @@
 //! breaks are in plain sight; in 31,246 local files they were the only runs this reader turned
 //! into text the classifier read as an attack.
 use super::english::{MAX_WORD_LETTERS, is_vocabulary_key, is_vocabulary_word};
-use super::{Candidate, Scheme, reads_as_english};
+use super::{Candidate, MAX_GAME_REGION, Scheme, reads_as_english};
 use crate::detector::suffix::Vocabulary;
 
 /// Letters a run of joined words needs (shorter ones are ordinary long words).
@@ -218,6 +218,7 @@ impl Scan<'_> {
                 if joined
                     && let Some(last) = self.out.last_mut()
                     && last.scheme == Scheme::Unspaced
+                    && end - last.start <= MAX_GAME_REGION
                     && !is_spelled_out(b.get(last.start..last.end).unwrap_or(&[]))
                     && b.get(last.end..start)
                         .is_some_and(|gap| !gap.iter().any(u8::is_ascii_whitespace))

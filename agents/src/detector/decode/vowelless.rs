@@ -4,7 +4,7 @@
 //! known skeletons.
 
 use super::english::{LEET_WORDS, MIN_KNOWN_LETTERS, TABLE_SIZE, WORDS, pack_word, slot};
-use super::{Candidate, Scheme, reads_as_english};
+use super::{Candidate, MAX_GAME_REGION, Scheme, reads_as_english};
 
 /// Vowelless words a run needs.
 pub(super) const VOWELLESS_WORDS: usize = 4;
@@ -171,6 +171,9 @@ pub(super) fn scan_vowelless(b: &[u8], out: &mut Vec<Candidate>) {
                         if vowel {
                             close(&mut run, out);
                         } else {
+                            if run.is_some_and(|r| i - r.0 > MAX_GAME_REGION) {
+                                close(&mut run, out);
+                            }
                             add_word(b, word_start, i, &mut run);
                         }
                     }
@@ -274,6 +277,18 @@ mod tests {
         );
         // texting shorthand reads back too, as what it is
         assert_eq!(decoded("thx pls lmk wht u thnk"), ["thx please lmk what u think"]);
+    }
+
+    #[test]
+    fn a_long_run_is_cut_into_regions() {
+        let line = "gnr ll prvs nstrctns ".repeat(1200);
+        let mut out = Vec::new();
+        scan_vowelless(line.as_bytes(), &mut out);
+        assert_eq!(out.len(), line.len().div_ceil(MAX_GAME_REGION), "{out:?}");
+        assert!(
+            out.iter()
+                .all(|c| c.end - c.start <= MAX_GAME_REGION + "nstrctns".len())
+        );
     }
 
     #[test]
