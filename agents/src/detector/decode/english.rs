@@ -476,7 +476,7 @@ pub(crate) fn is_vocabulary_word(word: &[u8]) -> bool {
 /// jailbreak skill's `english-words.txt`, 20,000 words of benign English text; its one- and
 /// two-letter entries are mostly code's abbreviations, so they do not count).
 pub(super) fn is_word(word: &[u8], more: Option<&Vocabulary>) -> bool {
-    is_vocabulary_word(word) || (word.len() >= 3 && more.is_some_and(|v| v.knows(word)))
+    is_vocabulary_word(word) || (word.len() >= 3 && more.is_some_and(|v| v.contains_lowercase(word)))
 }
 
 /// [`is_vocabulary_word`] for a word already packed by [`pack_word`].

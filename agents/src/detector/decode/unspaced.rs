@@ -58,7 +58,7 @@ fn split(letters: &[u8], more: Option<&Vocabulary>, out: Option<&mut String>) ->
             let code = letters.get(i - len).map_or(0, |c| u64::from(c.wrapping_sub(b'a')) + 1);
             key |= code << (5 * (len - 1));
             let known = is_vocabulary_key(key)
-                || (len >= 3 && more.is_some_and(|v| letters.get(i - len..i).is_some_and(|w| v.knows(w))));
+                || (len >= 3 && more.is_some_and(|v| letters.get(i - len..i).is_some_and(|w| v.contains_lowercase(w))));
             if known {
                 // "a" and "i" split a text but cover nothing: any letter is one of them
                 let (cov, pieces) = best.get(i - len).copied().unwrap_or_default();
