@@ -249,7 +249,7 @@ fn html_break(bytes: &[u8]) -> Option<usize> {
 const MAX_PRESIZED_TOKENS: usize = 4096;
 
 /// Buffers one scan reuses from line to line.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Scratch {
     /// The line's tokens, analysed when a window first needs them.
     tokens: Vec<Token>,

@@ -1,9 +1,6 @@
 //! How English a text reads: the embedded word list, its hash tables, per-sentence scores of
 //! the text as it stands, as ROT13 and reversed, and the tests built on them.
 
-use super::pig_latin::PIG_LATIN_WORDS;
-use super::unspaced::{MIN_JOINED, MIN_SEPARATED};
-use super::vowelless::VOWELLESS_WORDS;
 use super::{MIN_ENGLISH, MIN_TRANSFORM_LETTERS, Scheme, is_text_like};
 use crate::detector::suffix::Vocabulary;
 
@@ -517,6 +514,11 @@ pub(super) struct Scores {
     pub(super) longest: usize,
 }
 
+/// Whether a lowercase ASCII letter is a vowel (a, e, i, o, u: what the word games drop or move).
+pub(super) const fn is_vowel(c: u8) -> bool {
+    matches!(c, b'a' | b'e' | b'i' | b'o' | b'u')
+}
+
 /// Bit `code` set for the letter codes of a, e, i, o and u.
 pub(super) const VOWEL_CODES: u32 = (1 << 1) | (1 << 5) | (1 << 9) | (1 << 15) | (1 << 21);
 
@@ -609,15 +611,6 @@ impl Scores {
         self.ay_run = self.ay_run.max(o.ay_run);
         self.spelled_run = self.spelled_run.max(o.spelled_run);
         self.longest = self.longest.max(o.longest);
-    }
-
-    /// Whether the text has the word shapes of a word game worth reading back
-    /// ([`super::scan_word_games`]).
-    pub(super) fn has_word_games(&self) -> bool {
-        self.ay_run >= PIG_LATIN_WORDS
-            || self.vowelless_run >= VOWELLESS_WORDS
-            || self.longest >= MIN_JOINED
-            || self.spelled_run >= MIN_SEPARATED
     }
 
     /// Letters in known words of the `scheme` reading (0 for other schemes).

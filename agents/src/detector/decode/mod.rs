@@ -317,7 +317,7 @@ impl Ctx<'_> {
             });
             whole.add(&scores);
             line_count += 1;
-            if scores.has_word_games() && games.len() < self.limits.max_candidates {
+            if games.len() < self.limits.max_candidates {
                 let before = games.len();
                 let line = bytes.get(line_start..line_end).unwrap_or(&[]);
                 scan_word_games(line, &scores, &mut split_budget, self.more, &mut games);

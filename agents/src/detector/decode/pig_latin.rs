@@ -3,7 +3,7 @@
 //! A run of words that all end in "ay" is read back word by word, each word's reading chosen by
 //! the vocabulary, and is a candidate only when enough of them come back as known words.
 
-use super::english::{MIN_KNOWN_LETTERS, is_word};
+use super::english::{MIN_KNOWN_LETTERS, is_vowel, is_word};
 use super::{Candidate, MAX_GAME_REGION, Scheme, reads_as_english};
 use crate::detector::suffix::Vocabulary;
 
@@ -62,8 +62,7 @@ fn read_word(letters: &[u8], more: Option<&Vocabulary>, out: &mut Vec<u8>) -> bo
         out.extend_from_slice(rest);
         return true;
     }
-    let vowel = |c: &u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u');
-    let consonants = stem.iter().rev().take(3).take_while(|c| !vowel(c)).count();
+    let consonants = stem.iter().rev().take(3).take_while(|&&c| !is_vowel(c)).count();
     out.extend(rotated(consonants.min(n.saturating_sub(1))));
     false
 }

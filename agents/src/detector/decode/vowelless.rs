@@ -3,7 +3,7 @@
 //! consonants in order), and a run of such words is a candidate only when enough of them are
 //! known skeletons.
 
-use super::english::{LEET_WORDS, MIN_KNOWN_LETTERS, TABLE_SIZE, WORDS, pack_word, slot};
+use super::english::{LEET_WORDS, MIN_KNOWN_LETTERS, TABLE_SIZE, WORDS, is_vowel, pack_word, slot};
 use super::{Candidate, MAX_GAME_REGION, Scheme, reads_as_english};
 
 /// Vowelless words a run needs.
@@ -18,10 +18,6 @@ const FIRST: &[&str] = &[
     "to", "in", "is", "or", "of", "me", "and", "but", "very", "has", "here", "not", "last", "like", "mode", "my",
     "must", "now", "there", "some", "then", "this", "will", "your",
 ];
-
-const fn is_vowel(c: u8) -> bool {
-    matches!(c, b'a' | b'e' | b'i' | b'o' | b'u')
-}
 
 /// A word's consonants, packed as [`pack_word`] packs a word; 0 when it has none.
 const fn skeleton_key(w: &[u8]) -> u64 {
