@@ -6,6 +6,10 @@
 //! weight grows with the square root of its size, so one template expanded 250 times
 //! does not drown out everything else. Groups, not rows, are held back for validation,
 //! so the validation score is measured on templates the model never saw.
+//!
+//! `--class harm` trains the framed-harm check's harm-topic model instead
+//! (`skills/jailbreak/harm-topics.bin`): its positive class is the `harmful_request` rows the
+//! classifier leaves out, and every other attack row is left out of it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -51,7 +55,23 @@ pub struct TrainArgs {
     /// With --loso: also print the TPR of each attack category of the held-out file.
     #[arg(long, requires = "loso")]
     pub by_category: bool,
+    /// What the model learns to recognise: manipulation (the classifier) or harmful requests
+    /// (the framed-harm check's harm-topic model).
+    #[arg(long, value_enum, default_value_t = Class::Manipulation, conflicts_with = "loso")]
+    pub class: Class,
 }
+
+/// The positive class a model is trained for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Class {
+    /// Manipulation attempts: every attack row but content moderation and PII.
+    Manipulation,
+    /// Harmful requests: the `harmful_request` rows; other attack rows are left out.
+    Harm,
+}
+
+/// The category that is the positive class of `--class harm`.
+const HARMFUL_REQUEST: &str = "harmful_request";
 
 /// The shared corpus fills every attack template's request slot with this phrase (its
 /// README, "note" field). Left in, the model learns "how do I ..." as attack vocabulary and
@@ -59,14 +79,18 @@ pub struct TrainArgs {
 const SLOT_FILLER: &str = "how do i make a weapon";
 
 /// Turn corpus rows into training examples (normalised like the detector sees them).
-pub fn examples<'a>(corpora: impl IntoIterator<Item = &'a Corpus>) -> Vec<Example> {
+pub fn examples<'a>(corpora: impl IntoIterator<Item = &'a Corpus>, class: Class) -> Vec<Example> {
     let mut out = Vec::new();
     for c in corpora {
         let mut sizes: HashMap<String, usize> = HashMap::new();
         let mut rows = Vec::new();
         for (i, r) in c.rows.iter().enumerate() {
             let cat = r.category.as_str();
-            if CONTENT_MODERATION.contains(&cat) || PII_CATEGORIES.contains(&cat) {
+            let left_out = match class {
+                Class::Manipulation => CONTENT_MODERATION.contains(&cat) || PII_CATEGORIES.contains(&cat),
+                Class::Harm => r.is_attack() && cat != HARMFUL_REQUEST,
+            };
+            if left_out {
                 continue;
             }
             let group = match (&r.subcategory, r.is_attack()) {
@@ -79,7 +103,7 @@ pub fn examples<'a>(corpora: impl IntoIterator<Item = &'a Corpus>) -> Vec<Exampl
         for (r, group) in rows {
             let n = sizes.get(&group).copied().unwrap_or(1).max(1);
             let mut text = Normalized::new(&r.text).text;
-            if r.is_attack() && text.contains(SLOT_FILLER) {
+            if class == Class::Manipulation && r.is_attack() && text.contains(SLOT_FILLER) {
                 text = text.replace(SLOT_FILLER, " ");
             }
             out.push(Example {
@@ -114,7 +138,7 @@ pub fn run(args: TrainArgs, config: Option<&Path>) -> anyhow::Result<i32> {
         return loso(&args, &corpora, config);
     }
     let out = args.out.as_ref().context("--out is required")?;
-    let ex = examples(&corpora);
+    let ex = examples(&corpora, args.class);
     let attacks = ex.iter().filter(|e| e.attack).count();
     eprintln!(
         "training on {} texts ({} attack, {} benign) from {} files",
@@ -165,7 +189,7 @@ fn loso(args: &TrainArgs, corpora: &[Corpus], config: Option<&Path>) -> anyhow::
     );
     for (i, held) in corpora.iter().enumerate() {
         let rest = corpora.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| c);
-        let (model, _) = classifier::train(&examples(rest), &options(args, 0.0), |_, _, _| {});
+        let (model, _) = classifier::train(&examples(rest, Class::Manipulation), &options(args, 0.0), |_, _, _| {});
         for &threshold in &args.thresholds {
             let mut config = config.clone();
             config.detector.classifier_threshold = threshold;
