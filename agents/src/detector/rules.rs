@@ -2069,6 +2069,7 @@ mod tests {
             target,
             validate: None,
             confidence: None,
+            cue: false,
             notes: String::new(),
             examples: vec![],
             counterexamples: vec![],

@@ -62,6 +62,9 @@ pub struct RuleDef {
     pub target: Target,
     pub validate: Option<Validator>,
     pub confidence: Option<f32>,
+    /// A cue marks context another check reads (a role or a story around a harmful request,
+    /// [`super::framing`]); its hits are never findings of their own.
+    pub cue: bool,
     pub notes: String,
     pub examples: Vec<String>,
     pub counterexamples: Vec<String>,
@@ -397,6 +400,8 @@ struct RawRule {
     #[serde(default)]
     confidence: Option<f32>,
     #[serde(default)]
+    cue: bool,
+    #[serde(default)]
     notes: String,
     #[serde(default)]
     examples: Vec<String>,
@@ -478,6 +483,12 @@ fn check_rule(raw: RawRule, file: &str, line: usize) -> Result<RuleDef, SkillErr
     {
         return Err(err(format!("rule {}: confidence {c} is outside 0..1", raw.id)));
     }
+    if raw.cue && (raw.target != Target::Normalized || raw.validate.is_some()) {
+        return Err(err(format!(
+            "rule {}: a cue reads the normalised text and has no validator",
+            raw.id
+        )));
+    }
     Ok(RuleDef {
         id: raw.id,
         category: raw.category,
@@ -486,6 +497,7 @@ fn check_rule(raw: RawRule, file: &str, line: usize) -> Result<RuleDef, SkillErr
         target: raw.target,
         validate: raw.validate,
         confidence: raw.confidence,
+        cue: raw.cue,
         notes: raw.notes,
         examples: raw.examples,
         counterexamples: raw.counterexamples,
@@ -528,6 +540,17 @@ mod tests {
         assert_eq!(skill.rules[0].file, "skills/demo/rules.yaml");
         assert_eq!(skill.assets.get("model.bin").map(|v| v.len()), Some(3));
         assert_eq!(skill.version, "1.0.0");
+    }
+
+    #[test]
+    fn cues_load_and_must_read_the_normalised_text() {
+        let cue = "rules:\n  - id: a.cue\n    category: jailbreak\n    severity: low\n    cue: true\n    regex: 'imagine you are'\n";
+        let skill = load_skill("demo", "skills/demo", files(cue)).unwrap();
+        assert!(skill.rules[0].cue);
+        let raw = format!("{cue}    target: raw\n");
+        let (_, line, reason) = rule_err(load_skill("demo", "skills/demo", files(&raw)).unwrap_err());
+        assert_eq!(line, 2);
+        assert!(reason.contains("a.cue") && reason.contains("normalised"), "{reason}");
     }
 
     #[test]
