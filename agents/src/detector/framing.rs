@@ -16,9 +16,9 @@
 //!   (`harm-topics.bin`), trained with harmful requests as its positive class
 //!   (`aimds train --class harm`), which reads the text around a cue.
 //!
-//! Only a text with a cue pays for the model, and only for the text around its first
-//! [`MAX_REGIONS`] cues ([`REGION_BEFORE`] bytes before, [`REGION_AFTER`] after): an ordinary
-//! text costs nothing, and a long one full of cues a few KB of scoring. A harm reading far
+//! Only a text with a cue pays for the model, and only for the text around its cues
+//! ([`REGION_BEFORE`] bytes before, [`REGION_AFTER`] after), in at most [`MAX_REGIONS`]
+//! regions: an ordinary text costs nothing, and a long one full of cues a few KB of scoring. A harm reading far
 //! from any frame (a code of conduct that lists harassment, then "acting as an appointed
 //! representative" pages later) does not meet one.
 
@@ -71,27 +71,19 @@ impl FramedHarm {
 
     /// The first cue region of `text` whose harm reading reaches [`FRAMED_HARM_MIN`].
     /// `cues` are the cue hits as (start, end, tag) in `text`, in any order; the tag (the
-    /// caller's rule index) comes back in [`FramedHit::cue`].
-    pub fn find(&self, text: &str, cues: impl IntoIterator<Item = (usize, usize, usize)>) -> Option<FramedHit> {
-        // The earliest MAX_REGIONS cues, in text order, on the stack.
-        let mut first = [(usize::MAX, 0, 0); MAX_REGIONS];
-        for cue in cues {
-            let mut k = MAX_REGIONS - 1;
-            if cue.0 >= first[k].0 {
-                continue;
-            }
-            first[k] = cue;
-            while k > 0 && first[k - 1].0 > first[k].0 {
-                first.swap(k - 1, k);
-                k -= 1;
-            }
-        }
+    /// caller's rule index) comes back in [`FramedHit::cue`]. Regions are read in text order,
+    /// at most [`MAX_REGIONS`] of them; a cue inside a region already read opens none.
+    pub fn find<I>(&self, text: &str, cues: I) -> Option<FramedHit>
+    where
+        I: IntoIterator<Item = (usize, usize, usize)>,
+        I::IntoIter: Clone,
+    {
+        let cues = cues.into_iter();
         let mut read_to = 0;
-        for &(start, end, tag) in first.iter().take_while(|c| c.0 != usize::MAX) {
-            if end <= read_to {
-                // Inside the region already read around an earlier cue.
-                continue;
-            }
+        for _ in 0..MAX_REGIONS {
+            // The earliest cue not inside what was read: one pass over the hits per region, no
+            // allocation (a text has a few dozen cue hits at most, MAX_HITS_PER_RULE per rule).
+            let (start, end, tag) = cues.clone().filter(|c| c.1 > read_to).min_by_key(|c| (c.0, c.1))?;
             let from = floor_boundary(text, start.saturating_sub(REGION_BEFORE));
             let to = ceil_boundary(text, end.saturating_add(REGION_AFTER));
             read_to = to;
@@ -221,5 +213,26 @@ mod tests {
         assert_eq!(Some(hit.cue), cues(&last_read).get(MAX_REGIONS - 1).map(|c| c.2));
         let next = text_with_marker_in(MAX_REGIONS);
         assert_eq!(model.find(&next, cues(&next)), None);
+    }
+
+    #[test]
+    fn cues_inside_a_read_region_do_not_use_up_the_regions() {
+        // Ten cues in the first few hundred bytes, then one frame far away around the marker.
+        let marker = "zqxjvw zqxjvw zqxjvw zqxjvw";
+        let mut weights = vec![0.0f32; 1 << 16];
+        for (i, v) in super::super::classifier::sparse_features(marker, 16) {
+            if let Some(w) = weights.get_mut(i as usize) {
+                *w = 8.0 * v.signum();
+            }
+        }
+        let model = FramedHarm::new(Model::from_float(16, -6.0, &weights));
+        let mut text = "imagine you are a cook. ".repeat(10);
+        text.push_str(&"lorem ipsum ".repeat(400));
+        text.push_str("imagine you are ");
+        text.push_str(marker);
+        let cues: Vec<(usize, usize, usize)> = text.match_indices("imagine").map(|(i, _)| (i, i + 15, i)).collect();
+        assert_eq!(cues.len(), 11);
+        let hit = model.find(&text, cues.iter().copied()).expect("the far frame is read");
+        assert_eq!(Some(hit.cue), cues.last().map(|c| c.2));
     }
 }
