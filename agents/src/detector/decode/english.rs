@@ -260,17 +260,23 @@ pub(super) const fn slot(key: u64) -> usize {
     (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
 }
 
+/// Where `key` goes in an open-addressing `table` of packed keys: its own slot, or the first
+/// empty one on its probe path (the table is never full: a few hundred keys in 1,024 slots).
+pub(super) const fn insert_slot(table: &[u64; TABLE_SIZE], key: u64) -> usize {
+    let mut s = slot(key);
+    while table[s] != 0 && table[s] != key {
+        s = (s + 1) & (TABLE_SIZE - 1);
+    }
+    s
+}
+
 /// Open-addressing set of packed words, built at compile time.
 pub(super) const fn build_table(words: &[&str]) -> [u64; TABLE_SIZE] {
     let mut table = [0u64; TABLE_SIZE];
     let mut i = 0;
     while i < words.len() {
         let key = pack_word(words[i].as_bytes());
-        let mut s = slot(key);
-        while table[s] != 0 && table[s] != key {
-            s = (s + 1) & (TABLE_SIZE - 1);
-        }
-        table[s] = key;
+        table[insert_slot(&table, key)] = key;
         i += 1;
     }
     table
@@ -482,15 +488,20 @@ pub(super) fn is_vocabulary_key(key: u64) -> bool {
 }
 
 pub(super) fn in_table(table: &[u64; TABLE_SIZE], key: u64) -> bool {
+    find_slot(table, key).is_some()
+}
+
+/// The slot of `key` in an open-addressing `table` of packed keys, if it is there.
+pub(super) fn find_slot(table: &[u64; TABLE_SIZE], key: u64) -> Option<usize> {
     let mut s = slot(key);
     for _ in 0..TABLE_SIZE {
         match table.get(s) {
-            Some(&v) if v == key => return true,
-            Some(&0) | None => return false,
+            Some(&v) if v == key => return Some(s),
+            Some(&0) | None => return None,
             Some(_) => s = (s + 1) & (TABLE_SIZE - 1),
         }
     }
-    false
+    None
 }
 
 /// Letters in known words of a text read as is, as ROT13 and reversed. Weighting by letters

@@ -3,7 +3,7 @@
 //! consonants in order), and a run of such words is a candidate only when enough of them are
 //! known skeletons.
 
-use super::english::{LEET_WORDS, MIN_KNOWN_LETTERS, TABLE_SIZE, WORDS, is_vowel, pack_word, slot};
+use super::english::{LEET_WORDS, MIN_KNOWN_LETTERS, TABLE_SIZE, WORDS, find_slot, insert_slot, is_vowel, pack_word};
 use super::{Candidate, MAX_GAME_REGION, Scheme, reads_as_english};
 
 /// Vowelless words a run needs.
@@ -44,10 +44,8 @@ const fn insert(t: &mut Skeletons, list: &[&'static str]) {
     while i < list.len() {
         let key = skeleton_key(list[i].as_bytes());
         if key != 0 {
-            let mut s = slot(key);
-            while t.keys[s] != 0 && t.keys[s] != key {
-                s = (s + 1) & (TABLE_SIZE - 1);
-            }
+            let s = insert_slot(&t.keys, key);
+            // (a skeleton already there keeps its word: the lists come in order of preference)
             if t.keys[s] == 0 {
                 t.keys[s] = key;
                 t.words[s] = list[i];
@@ -76,16 +74,7 @@ fn word_for(letters: &[u8]) -> Option<&'static str> {
     if letters.is_empty() || letters.len() > MAX_SKELETON || !letters.iter().all(u8::is_ascii_lowercase) {
         return None;
     }
-    let key = pack_word(letters);
-    let mut s = slot(key);
-    for _ in 0..TABLE_SIZE {
-        match SKELETONS.keys.get(s) {
-            Some(&k) if k == key => return SKELETONS.words.get(s).copied(),
-            Some(&0) | None => return None,
-            Some(_) => s = (s + 1) & (TABLE_SIZE - 1),
-        }
-    }
-    None
+    find_slot(&SKELETONS.keys, pack_word(letters)).and_then(|s| SKELETONS.words.get(s).copied())
 }
 
 /// The maximal runs of ASCII letters of `b`, as (start, end).
