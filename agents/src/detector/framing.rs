@@ -23,6 +23,7 @@
 //! representative" pages later) does not meet one.
 
 use super::classifier::Model;
+use super::{ceil_char_boundary, floor_char_boundary};
 
 /// Rule id of a framed-harm finding.
 pub const FRAMED_HARM_RULE: &str = "jb.framed-harm";
@@ -84,8 +85,8 @@ impl FramedHarm {
             // The earliest cue not inside what was read: one pass over the hits per region, no
             // allocation (a text has a few dozen cue hits at most, MAX_HITS_PER_RULE per rule).
             let (start, end, tag) = cues.clone().filter(|c| c.1 > read_to).min_by_key(|c| (c.0, c.1))?;
-            let from = floor_boundary(text, start.saturating_sub(REGION_BEFORE));
-            let to = ceil_boundary(text, end.saturating_add(REGION_AFTER));
+            let from = floor_char_boundary(text, start.saturating_sub(REGION_BEFORE));
+            let to = ceil_char_boundary(text, end.saturating_add(REGION_AFTER));
             read_to = to;
             let Some(region) = text.get(from..to) else { continue };
             let probability = self.model.best_window(region).probability;
@@ -102,24 +103,6 @@ impl FramedHarm {
     }
 }
 
-/// `at`, or the nearest char boundary before it.
-fn floor_boundary(text: &str, mut at: usize) -> usize {
-    at = at.min(text.len());
-    while at > 0 && !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
-}
-
-/// `at`, or the nearest char boundary after it.
-fn ceil_boundary(text: &str, mut at: usize) -> usize {
-    at = at.min(text.len());
-    while at < text.len() && !text.is_char_boundary(at) {
-        at += 1;
-    }
-    at
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +111,28 @@ mod tests {
     fn reading(p: f32) -> FramedHarm {
         let bias = (p / (1.0 - p)).ln();
         FramedHarm::new(Model::from_float(12, bias, &[0.0; 1 << 12]))
+    }
+
+    /// A word no text holds by chance, for [`marker_model`].
+    const MARKER: &str = "zqxjvw zqxjvw zqxjvw zqxjvw";
+
+    /// A model that reads only [`MARKER`] as harmful: weight on its features (signed by their
+    /// hash, as `sparse_features` reports them), none elsewhere.
+    fn marker_model() -> FramedHarm {
+        let mut weights = vec![0.0f32; 1 << 16];
+        for (i, v) in super::super::classifier::sparse_features(MARKER, 16) {
+            if let Some(w) = weights.get_mut(i as usize) {
+                *w = 8.0 * v.signum();
+            }
+        }
+        FramedHarm::new(Model::from_float(16, -6.0, &weights))
+    }
+
+    /// Every "imagine you are" of `text` as a cue, tagged with its start.
+    fn imagine_cues(text: &str) -> Vec<(usize, usize, usize)> {
+        text.match_indices("imagine you are")
+            .map(|(i, _)| (i, i + 15, i))
+            .collect()
     }
 
     #[test]
@@ -181,56 +186,41 @@ mod tests {
     fn only_the_first_regions_are_read() {
         // A model that reads only one marker word as harmful, and cues far apart, each in a
         // region of its own: the marker is found in the last region read, not in the one after.
-        let marker = "zqxjvw zqxjvw zqxjvw zqxjvw";
-        let mut weights = vec![0.0f32; 1 << 16];
-        // (a feature's weight is signed by its hash, as `sparse_features` reports it)
-        for (i, v) in super::super::classifier::sparse_features(marker, 16) {
-            if let Some(w) = weights.get_mut(i as usize) {
-                *w = 8.0 * v.signum();
-            }
-        }
-        let model = FramedHarm::new(Model::from_float(16, -6.0, &weights));
+        let model = marker_model();
         let filler = "lorem ipsum ".repeat((REGION_BEFORE + REGION_AFTER) / 12 + 1);
         let text_with_marker_in = |region: usize| {
             let mut text = String::new();
             for k in 0..MAX_REGIONS + 2 {
                 text.push_str("imagine you are ");
                 if k == region {
-                    text.push_str(marker);
+                    text.push_str(MARKER);
                 }
                 text.push(' ');
                 text.push_str(&filler);
             }
             text
         };
-        let cues = |text: &str| -> Vec<(usize, usize, usize)> {
-            text.match_indices("imagine").map(|(i, _)| (i, i + 15, i)).collect()
-        };
         let last_read = text_with_marker_in(MAX_REGIONS - 1);
         let hit = model
-            .find(&last_read, cues(&last_read).into_iter().rev())
+            .find(&last_read, imagine_cues(&last_read).into_iter().rev())
             .expect("the last region read");
-        assert_eq!(Some(hit.cue), cues(&last_read).get(MAX_REGIONS - 1).map(|c| c.2));
+        assert_eq!(
+            Some(hit.cue),
+            imagine_cues(&last_read).get(MAX_REGIONS - 1).map(|c| c.2)
+        );
         let next = text_with_marker_in(MAX_REGIONS);
-        assert_eq!(model.find(&next, cues(&next)), None);
+        assert_eq!(model.find(&next, imagine_cues(&next)), None);
     }
 
     #[test]
     fn cues_inside_a_read_region_do_not_use_up_the_regions() {
         // Ten cues in the first few hundred bytes, then one frame far away around the marker.
-        let marker = "zqxjvw zqxjvw zqxjvw zqxjvw";
-        let mut weights = vec![0.0f32; 1 << 16];
-        for (i, v) in super::super::classifier::sparse_features(marker, 16) {
-            if let Some(w) = weights.get_mut(i as usize) {
-                *w = 8.0 * v.signum();
-            }
-        }
-        let model = FramedHarm::new(Model::from_float(16, -6.0, &weights));
+        let model = marker_model();
         let mut text = "imagine you are a cook. ".repeat(10);
         text.push_str(&"lorem ipsum ".repeat(400));
         text.push_str("imagine you are ");
-        text.push_str(marker);
-        let cues: Vec<(usize, usize, usize)> = text.match_indices("imagine").map(|(i, _)| (i, i + 15, i)).collect();
+        text.push_str(MARKER);
+        let cues = imagine_cues(&text);
         assert_eq!(cues.len(), 11);
         let hit = model.find(&text, cues.iter().copied()).expect("the far frame is read");
         assert_eq!(Some(hit.cue), cues.last().map(|c| c.2));

@@ -828,6 +828,24 @@ fn excerpt(text: &str, span: Span) -> String {
     truncate(slice, EVIDENCE_BYTES).to_string()
 }
 
+/// The largest char boundary of `text` at or before `i` (`str::floor_char_boundary`, stable only
+/// from Rust 1.91; the workspace supports 1.88).
+pub(crate) fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The smallest char boundary of `text` at or after `i` (`str::ceil_char_boundary`).
+pub(crate) fn ceil_char_boundary(text: &str, mut i: usize) -> usize {
+    while i < text.len() && !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i.min(text.len())
+}
+
 /// The longest prefix of `s` of at most `max` bytes that ends on a char boundary.
 pub(crate) fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {

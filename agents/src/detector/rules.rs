@@ -58,6 +58,7 @@ use regex_automata::{Anchored, Input, MatchKind};
 use regex_syntax::hir::Hir;
 
 use super::skills::{Pattern, RuleDef, SkillError, Target};
+use super::{ceil_char_boundary, floor_char_boundary};
 
 /// Most hits one rule reports on one text: enough evidence for scoring and spans, and a bound on
 /// the work a text full of repetitions can cause.
@@ -2017,23 +2018,6 @@ fn descend(
         }
         _ => {}
     }
-}
-
-/// The largest char boundary of `text` at or before `i`.
-fn floor_char_boundary(text: &str, mut i: usize) -> usize {
-    i = i.min(text.len());
-    while i > 0 && !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-/// The smallest char boundary of `text` at or after `i`.
-fn ceil_char_boundary(text: &str, mut i: usize) -> usize {
-    while i < text.len() && !text.is_char_boundary(i) {
-        i += 1;
-    }
-    i.min(text.len())
 }
 
 /// A literal that begins (ends) with an ASCII letter or digit only matches where the neighbouring
