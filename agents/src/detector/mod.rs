@@ -264,7 +264,7 @@ impl Detector {
                 category: Category::PromptInjection,
                 rule_id: "classifier".into(),
                 span,
-                severity: if p >= 0.9 { Severity::High } else { Severity::Medium },
+                severity: learned_severity(p),
                 confidence: p,
                 evidence: format!("classifier p={p:.2}: {}", excerpt(text, span)),
             });
@@ -289,9 +289,7 @@ impl Detector {
         let reads_as_attempt = classifier.is_none_or(|p| p >= self.calibrate(FRAMED_CLASSIFIER_FLOOR));
         for f in findings.iter_mut().filter(|f| f.rule_id == FRAMED_HARM_RULE) {
             f.confidence = self.recalibrate(f.confidence, threshold);
-            if f.confidence < 0.9 {
-                f.severity = Severity::Medium;
-            }
+            f.severity = learned_severity(f.confidence);
         }
         findings.retain(|f| f.rule_id != FRAMED_HARM_RULE || (reads_as_attempt && f.confidence >= 0.5));
     }
@@ -602,17 +600,14 @@ impl Detector {
             return;
         };
         let cue = rules.get(found.cue).map_or("", |r| r.id.as_str());
-        let confidence = sigmoid(logit(found.probability) - logit(FRAMED_HARM_MIN));
+        let confidence = at_point(found.probability, FRAMED_HARM_MIN);
         let span = norm.to_original(found.start, found.end);
         out.push(Finding {
             category: Category::Jailbreak,
             rule_id: FRAMED_HARM_RULE.into(),
             span,
-            severity: if confidence >= 0.9 {
-                Severity::High
-            } else {
-                Severity::Medium
-            },
+            // (settled, with the confidence, at the source's point: `settle_framed_harm`)
+            severity: learned_severity(confidence),
             confidence,
             evidence: format!(
                 "harmful request (p={:.2}) in a frame ({cue}): {}",
@@ -638,7 +633,7 @@ impl Detector {
 
     /// Shift the classifier's probability so that `classifier_threshold` maps to 0.5.
     fn calibrate(&self, p: f32) -> f32 {
-        sigmoid(logit(p) - logit(self.config.classifier_threshold))
+        at_point(p, self.config.classifier_threshold)
     }
 
     /// A calibrated probability read at another operating point: calibrating is a shift of the
@@ -856,6 +851,21 @@ pub(crate) fn truncate(s: &str, max: usize) -> &str {
         end -= 1;
     }
     s.get(..end).unwrap_or("")
+}
+
+/// A learned model's probability `p` read at the operating point `point`: the logit shifted so
+/// that `point` maps to 0.5 (the classifier's calibration, the framed-harm check's confidence).
+fn at_point(p: f32, point: f32) -> f32 {
+    sigmoid(logit(p) - logit(point))
+}
+
+/// The severity of a finding whose confidence is a learned model's calibrated probability.
+fn learned_severity(confidence: f32) -> Severity {
+    if confidence >= 0.9 {
+        Severity::High
+    } else {
+        Severity::Medium
+    }
 }
 
 fn logit(x: f32) -> f32 {
