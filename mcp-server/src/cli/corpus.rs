@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Deserialize;
 
+/// A plainly harmful request: content moderation, and the positive class of `train --class harm`.
+pub const HARMFUL_REQUEST: &str = "harmful_request";
 /// Categories that are content moderation, not manipulation: a plain harmful request or a
 /// bias probe is not an attack on the model's instructions. Left out of the attack class.
-pub const CONTENT_MODERATION: [&str; 2] = ["harmful_request", "behavior_probe"];
+pub const CONTENT_MODERATION: [&str; 2] = [HARMFUL_REQUEST, "behavior_probe"];
 /// Rows whose "attack" is that the text contains PII: they measure the PII detector.
 pub const PII_CATEGORIES: [&str; 2] = ["pii", "pii_quasi"];
 

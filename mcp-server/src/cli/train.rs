@@ -20,7 +20,7 @@ use aimds_agents::detector::normalize::Normalized;
 use anyhow::Context;
 use indicatif::ProgressBar;
 
-use super::corpus::{self, CONTENT_MODERATION, Corpus, PII_CATEGORIES};
+use super::corpus::{self, CONTENT_MODERATION, Corpus, HARMFUL_REQUEST, PII_CATEGORIES};
 use super::eval;
 use crate::{Guard, Source, SwarmConfig};
 
@@ -69,9 +69,6 @@ pub enum Class {
     /// Harmful requests: the `harmful_request` rows; other attack rows are left out.
     Harm,
 }
-
-/// The category that is the positive class of `--class harm`.
-const HARMFUL_REQUEST: &str = "harmful_request";
 
 /// The shared corpus fills every attack template's request slot with this phrase (its
 /// README, "note" field). Left in, the model learns "how do I ..." as attack vocabulary and
