@@ -873,11 +873,10 @@ impl RuleSet {
         end: usize,
         out: &mut Vec<RuleHit>,
     ) -> bool {
-        if let Some(validator) = self.rules.get(rule).and_then(|r| r.validate) {
-            match text.get(start..end) {
-                Some(candidate) if validator.check(candidate) => {}
-                _ => return false,
-            }
+        if let Some(validator) = self.rules.get(rule).and_then(|r| r.validate)
+            && !validator.check_in(text, start, end)
+        {
+            return false;
         }
         out.push(RuleHit {
             rule,
@@ -2385,7 +2384,7 @@ mod tests {
                 }
                 let m = caps.get(1).or_else(|| caps.get(0)).unwrap();
                 if let Some(v) = r.validate
-                    && !v.check(&text[m.start()..m.end()])
+                    && !v.check_in(text, m.start(), m.end())
                 {
                     continue;
                 }

@@ -38,6 +38,12 @@ pub enum Validator {
     /// JSON Web Token: three base64url parts; the header is JSON naming `alg`, the payload JSON with a registered
     /// claim (exp, iat, sub, iss, aud, nbf, jti).
     Jwt,
+    /// A quote that breaks out of a SQL string literal rather than closing one: the match starts with the quote,
+    /// and either an OR that follows compares a value with itself (`' OR '1'='1`) or the quote opens no literal
+    /// of its own line, i.e. an even number of the same quote stands before it there (`admin' UNION SELECT`).
+    /// A whole query that closes its own literal (`WHERE state = 'NY' OR state = 'CA'`, `= "T" UNION SELECT`)
+    /// is ordinary SQL. The only validator that reads text before the match ([`Validator::check_in`]).
+    QuoteBreakout,
 }
 
 impl Validator {
@@ -56,8 +62,96 @@ impl Validator {
             Validator::Entropy => high_entropy_secret(candidate),
             Validator::Jwt => jwt(candidate),
             Validator::Email => email(candidate),
+            Validator::QuoteBreakout => quote_breakout(candidate.as_bytes(), 0, candidate.len()),
         }
     }
+
+    /// [`Validator::check`] on the match `start..end` of `text`: what the rule engine calls. The context-free
+    /// validators read the match alone; [`Validator::QuoteBreakout`] also reads its line before it (at most
+    /// [`QUOTE_LOOKBACK`] bytes). A span that is not on char boundaries inside `text` is no match.
+    pub fn check_in(self, text: &str, start: usize, end: usize) -> bool {
+        let Some(candidate) = text.get(start..end) else {
+            return false;
+        };
+        match self {
+            Validator::QuoteBreakout if !candidate.is_empty() && candidate.len() <= MAX_CANDIDATE_LEN => {
+                quote_breakout(text.as_bytes(), start, end)
+            }
+            _ => self.check(candidate),
+        }
+    }
+}
+
+/// How far back from a quote its line is read for the literal count. A SQL line longer than this is cut at
+/// this point, which is where its count starts.
+pub const QUOTE_LOOKBACK: usize = 4096;
+
+/// See [`Validator::QuoteBreakout`]. `start..end` is the match inside `text`; `text[start]` is its quote.
+fn quote_breakout(text: &[u8], start: usize, end: usize) -> bool {
+    let (Some(&quote), Some(candidate)) = (text.get(start), text.get(start..end)) else {
+        return false;
+    };
+    if !matches!(quote, b'\'' | b'"' | b'`') {
+        return false;
+    }
+    if or_tautology(candidate) {
+        return true;
+    }
+    let floor = start.saturating_sub(QUOTE_LOOKBACK);
+    let line = match text[floor..start].iter().rposition(|&b| b == b'\n') {
+        Some(i) => &text[floor + i + 1..start],
+        None => &text[floor..start],
+    };
+    literal_quotes(line, quote).is_multiple_of(2)
+}
+
+/// The quotes of kind `quote` in `line` that can open or close a literal: not escaped with a backslash, and,
+/// for `'`, not an apostrophe between two letters or digits ("it's", "O'Brien"; a byte of a multi-byte
+/// character counts as a letter).
+fn literal_quotes(line: &[u8], quote: u8) -> usize {
+    let word = |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii_alphanumeric() || b >= 0x80);
+    (0..line.len())
+        .filter(|&i| line[i] == quote)
+        .filter(|&i| i == 0 || line[i - 1] != b'\\')
+        .filter(|&i| quote != b'\'' || !(i > 0 && word(line.get(i - 1)) && word(line.get(i + 1))))
+        .count()
+}
+
+/// Whether `candidate` (a quote, an optional `)`, then `OR`/`||` and a comparison) compares one value with
+/// itself: `' OR '1'='1`, `" or x=x`, `') OR 'a' LIKE 'a`.
+fn or_tautology(candidate: &[u8]) -> bool {
+    let lower = candidate.to_ascii_lowercase();
+    let mut rest = lower.get(1..).unwrap_or_default();
+    rest = rest.strip_prefix(b")").unwrap_or(rest);
+    rest = rest.trim_ascii_start();
+    let Some(after_or) = rest.strip_prefix(b"or").or_else(|| rest.strip_prefix(b"||")) else {
+        return false;
+    };
+    let operand = |s: &[u8]| -> (Vec<u8>, usize) {
+        let s_trim = s.trim_ascii_start();
+        let skipped = s.len() - s_trim.len();
+        let body = s_trim
+            .strip_prefix(b"'")
+            .or_else(|| s_trim.strip_prefix(b"\""))
+            .unwrap_or(s_trim);
+        let quoted = body.len() != s_trim.len();
+        let n = body
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        let mut used = skipped + usize::from(quoted) + n;
+        if quoted && matches!(body.get(n), Some(b'\'' | b'"')) {
+            used += 1;
+        }
+        (body[..n].to_vec(), used)
+    };
+    let (left, used) = operand(after_or);
+    let rest = after_or[used..].trim_ascii_start();
+    let Some(rest) = rest.strip_prefix(b"=").or_else(|| rest.strip_prefix(b"like")) else {
+        return false;
+    };
+    let (right, _) = operand(rest);
+    !left.is_empty() && left == right
 }
 
 /// The digits of `candidate` if every other character is one of `separators`; `None` otherwise.
@@ -854,7 +948,58 @@ mod tests {
         assert!(!Validator::Jwt.check("eyJ!!!.eyJ.abc"), "not base64url");
     }
 
-    const ALL: [Validator; 9] = [
+    /// The matches `ci.sql.quote-break` finds, as (line, where its quote is): the validator decides.
+    fn breakout(line: &str, from: &str) -> bool {
+        let start = line.find(from).expect("the quote is in the line");
+        Validator::QuoteBreakout.check_in(line, start, line.len())
+    }
+
+    #[test]
+    fn quote_breakout_tells_a_payload_from_a_whole_query() {
+        // A payload: its quote closes a literal the application opened, so none opens before it.
+        assert!(breakout(
+            "admin' UNION SELECT username, password FROM users --",
+            "' UNION"
+        ));
+        assert!(breakout("1' AND SLEEP(5)--", "' AND"));
+        assert!(
+            breakout("Don't paste this: ' UNION SELECT 1 --", "' UNION"),
+            "the apostrophe is not a quote"
+        );
+        assert!(
+            breakout("x\\' it ' UNION SELECT 1", "' UNION"),
+            "an escaped quote is not counted"
+        );
+        // A tautology is one wherever its quote stands.
+        assert!(breakout("SELECT * FROM t WHERE name = 'admin' OR '1'='1'", "' OR"));
+        assert!(breakout("name=x' or 1=1 --", "' or"));
+        assert!(breakout("x') OR 'a' LIKE 'a", "') OR"));
+        assert!(Validator::QuoteBreakout.check("' OR 'x'='x"));
+        // A whole query closes its own literals before OR and UNION (Spider's dev set, shapes like these).
+        assert!(!breakout(
+            "SELECT count(*) FROM votes WHERE state  =  'NY' OR state  =  'CA'",
+            "' OR"
+        ));
+        assert!(!breakout(
+            "SELECT name FROM country WHERE lang = \"English\" AND official = \"T\" UNION SELECT name FROM city",
+            "\" UNION"
+        ));
+        assert!(!breakout(
+            "WHERE city = 'O''Brien''s town' OR city = 'Leeds'",
+            "' OR city = 'L"
+        ));
+        // The count starts at the line: a literal closed on an earlier line does not pair with this quote.
+        assert!(breakout("SELECT 'a';\nadmin' UNION SELECT 1", "' UNION"));
+        // Not a quote, or a span outside the text: no match.
+        assert!(!Validator::QuoteBreakout.check("x OR 1=1"));
+        assert!(!Validator::QuoteBreakout.check_in("' OR 1=1", 0, 99));
+        assert!(
+            !Validator::QuoteBreakout.check_in("é' OR 1=1", 1, 5),
+            "not a char boundary"
+        );
+    }
+
+    const ALL: [Validator; 10] = [
         Validator::Luhn,
         Validator::Iban,
         Validator::UsSsn,
@@ -864,6 +1009,7 @@ mod tests {
         Validator::Entropy,
         Validator::Jwt,
         Validator::Email,
+        Validator::QuoteBreakout,
     ];
 
     proptest::proptest! {
@@ -871,6 +1017,13 @@ mod tests {
         fn no_validator_panics_on_any_string(s in "\\PC{0,80}") {
             for v in ALL {
                 let _ = v.check(&s);
+            }
+        }
+
+        #[test]
+        fn no_validator_panics_on_any_span(s in "['\" a-zA-Z0-9=();#\n\\\\é-]{0,60}", a in 0usize..64, b in 0usize..64) {
+            for v in ALL {
+                let _ = v.check_in(&s, a.min(b), a.max(b));
             }
         }
 
