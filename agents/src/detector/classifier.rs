@@ -1606,13 +1606,13 @@ mod tests {
             })
             .collect();
         let want = [
-            "197 0xac79d0f216fab5b7 0x3f7ffee2 0x3f7ffee2 0..62",
-            "2 0x22409ee1d41ca745 0x3d9f80b8 0x3d9f80b8 0..2",
-            "0 0x0000000000000000 0x3e2eda9c 0x3e2eda9c 0..0",
-            "3037 0xcf3d65a799b23155 0x3d51a562 0x3ea7d85c 192..576",
-            "192 0x5501fea01921d58f 0x3cb8a1ea 0x3cb8a1ea 0..115",
-            "2655 0x4752539fa4b62bc6 0x3cca8236 0x3db1e931 556..940",
-            "130 0xfc767b32f21fecbe 0x3d38048e 0x3d38048e 0..39",
+            "197 0xac79d0f216fab5b7 0x3f7ffe90 0x3f7ffe90 0..62",
+            "2 0x22409ee1d41ca745 0x3da3ca14 0x3da3ca14 0..2",
+            "0 0x0000000000000000 0x3e2f2f2c 0x3e2f2f2c 0..0",
+            "3037 0xcf3d65a799b23155 0x3dadfdf0 0x3ecc0262 192..576",
+            "192 0x5501fea01921d58f 0x3ce1b9dd 0x3ce1b9dd 0..115",
+            "2655 0x4752539fa4b62bc6 0x3c98c7ad 0x3d43354b 384..768",
+            "130 0xfc767b32f21fecbe 0x3d51e134 0x3d51e134 0..39",
         ];
         assert_eq!(got, want);
     }
