@@ -155,6 +155,12 @@ fn bench_detector(c: &mut Criterion) {
                 100_000,
             ),
         ),
+        // one 100 KB line of whole SQL conditions: thousands of quote-break matches, each one's
+        // line read back for its literal count (bounded by QUOTE_LOOKBACK)
+        (
+            "sql_whole_queries",
+            sized("a = 'x' UNION SELECT b FROM t WHERE c = 'y' OR d = 'z' ", 100_000),
+        ),
         // a table of numbers too large to be character codes: each run is read once
         ("number_table", sized("1234 5678 9012 3456, 7890; 2345 6789 ", 100_000)),
         // one 100 KB line that opens with a request and goes on as GCG-style salad: every

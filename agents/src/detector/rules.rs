@@ -64,6 +64,36 @@ use super::{ceil_char_boundary, floor_char_boundary};
 /// the work a text full of repetitions can cause.
 pub const MAX_HITS_PER_RULE: usize = 16;
 
+/// Most matches of one rule that its validator may turn down on one text before the rule stops
+/// reading it. Rejected matches do not count as hits, so without this a text of thousands of them
+/// (100 KB of whole SQL conditions for `ci.sql.quote-break`: the `sql_whole_queries` bench) would
+/// have every one found and checked. Far above what real text holds: a table of a thousand order
+/// numbers that fail Luhn still has the card number after it read.
+pub const MAX_REJECTED_PER_RULE: usize = 1024;
+
+/// What one rule has found on one text so far: hits reported and matches its validator rejected.
+#[derive(Debug, Default, Clone, Copy)]
+struct RuleCount {
+    hits: usize,
+    rejected: usize,
+}
+
+impl RuleCount {
+    /// Counts a match: reported (`true`) or rejected by the validator.
+    fn record(&mut self, pushed: bool) {
+        if pushed {
+            self.hits += 1;
+        } else {
+            self.rejected += 1;
+        }
+    }
+
+    /// Whether the rule has read enough of this text.
+    fn done(&self) -> bool {
+        self.hits >= MAX_HITS_PER_RULE || self.rejected >= MAX_REJECTED_PER_RULE
+    }
+}
+
 /// Compiled-program size limit for each regex. The defaults (10 MiB program, 2 MiB lazy-DFA cache)
 /// are sized for small regexes; bounded-gap phrase patterns with Unicode classes exceed the
 /// program limit (seen: `CompiledTooBig`), and a lazy DFA whose cache is too small keeps clearing
@@ -489,14 +519,14 @@ impl RuleSet {
             if u32::try_from(text.len()).is_err() {
                 // (far beyond any input limit) hit positions do not fit the packed keys below
                 for &rule in &m.gated {
-                    self.scan_span(rule, target, text, (0, text.len()), &mut 0, out);
+                    self.scan_span(rule, target, text, (0, text.len()), &mut RuleCount::default(), out);
                 }
             } else {
                 self.scan_gates(gates, m, target, text, out);
             }
         }
         for &rule in &m.ungated {
-            let mut found = 0;
+            let mut found = RuleCount::default();
             self.scan_span(rule, target, text, (0, text.len()), &mut found, out);
         }
     }
@@ -633,7 +663,7 @@ impl RuleSet {
                 continue;
             };
             if over_cap(rule) {
-                self.scan_span(rule, target, text, (0, text.len()), &mut 0, out);
+                self.scan_span(rule, target, text, (0, text.len()), &mut RuleCount::default(), out);
                 continue;
             }
             let Some(group) = starts.get_mut(from as usize..to as usize) else {
@@ -688,7 +718,7 @@ impl RuleSet {
         let (Some(placement), Some(gate)) = (slot.placement, slot.gate.as_ref()) else {
             return;
         };
-        let mut found = 0;
+        let mut found = RuleCount::default();
         if placement.exact_start()
             && let Some(dfa) = self.dfa(rule)
         {
@@ -762,7 +792,7 @@ impl RuleSet {
         target: Target,
         text: &str,
         starts: &[u32],
-        found: &mut usize,
+        found: &mut RuleCount,
         out: &mut Vec<RuleHit>,
     ) {
         let hay = text.as_bytes();
@@ -782,11 +812,9 @@ impl RuleSet {
                 Ok(None) => {}
                 Ok(Some(end)) if end > start => {
                     last_end = end;
-                    if self.push_match(rule, target, text, start, end, out) {
-                        *found += 1;
-                        if *found >= MAX_HITS_PER_RULE {
-                            return;
-                        }
+                    found.record(self.push_match(rule, target, text, start, end, out));
+                    if found.done() {
+                        return;
                     }
                 }
                 // Out of budget, a lazy DFA that gave up, or (impossible: every match holds a
@@ -806,10 +834,10 @@ impl RuleSet {
         target: Target,
         text: &str,
         span: (usize, usize),
-        found: &mut usize,
+        found: &mut RuleCount,
         out: &mut Vec<RuleHit>,
     ) {
-        if *found >= MAX_HITS_PER_RULE {
+        if found.done() {
             return;
         }
         let Some(re) = self.regex(rule) else { return };
@@ -819,20 +847,16 @@ impl RuleSet {
                 let Some(span) = caps.get_group(1).or_else(|| caps.get_match().map(|m| m.span())) else {
                     continue;
                 };
-                if self.push_checked(rule, target, text, span.start, span.end, out) {
-                    *found += 1;
-                    if *found >= MAX_HITS_PER_RULE {
-                        break;
-                    }
+                found.record(self.push_checked(rule, target, text, span.start, span.end, out));
+                if found.done() {
+                    break;
                 }
             }
         } else {
             for m in re.find_iter(input) {
-                if self.push_checked(rule, target, text, m.start(), m.end(), out) {
-                    *found += 1;
-                    if *found >= MAX_HITS_PER_RULE {
-                        break;
-                    }
+                found.record(self.push_checked(rule, target, text, m.start(), m.end(), out));
+                if found.done() {
+                    break;
                 }
             }
         }
@@ -2152,6 +2176,21 @@ mod tests {
     }
 
     #[test]
+    fn rejected_matches_are_capped_per_rule() {
+        let mut r = rule("card", Pattern::Regex(r"card (\d{16})".into()), Target::Raw);
+        r.validate = Some(Validator::Luhn);
+        let set = RuleSet::compile(vec![r]).unwrap();
+        // A table of order numbers that fail Luhn does not hide the card after it...
+        let table = "card 4111111111111112\n".repeat(1000);
+        let text = format!("{table}card 4111111111111111\n");
+        assert_eq!(hits(&set, "", &text).len(), 1);
+        // ...until the rule has turned down MAX_REJECTED_PER_RULE matches: the bound on its work.
+        let table = "card 4111111111111112\n".repeat(MAX_REJECTED_PER_RULE);
+        let text = format!("{table}card 4111111111111111\n");
+        assert!(hits(&set, "", &text).is_empty());
+    }
+
+    #[test]
     fn invalid_regex_reports_file_and_line() {
         let mut bad = rule("bad", Pattern::Regex("(unclosed".into()), Target::Normalized);
         bad.line = 42;
@@ -2377,15 +2416,16 @@ mod tests {
                     )
                 })
                 .clone();
-            let mut found = 0;
+            let (mut found, mut rejected) = (0, 0);
             for caps in re.captures_iter(text) {
-                if found >= MAX_HITS_PER_RULE {
+                if found >= MAX_HITS_PER_RULE || rejected >= MAX_REJECTED_PER_RULE {
                     break;
                 }
                 let m = caps.get(1).or_else(|| caps.get(0)).unwrap();
                 if let Some(v) = r.validate
                     && !v.check_in(text, m.start(), m.end())
                 {
+                    rejected += 1;
                     continue;
                 }
                 out.push(RuleHit {
