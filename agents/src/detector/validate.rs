@@ -496,7 +496,7 @@ fn high_entropy_secret(candidate: &str) -> bool {
     if !has_digit {
         return false;
     }
-    if mostly_words(candidate) {
+    if mostly_words(candidate) || reverse_dns_name(candidate) {
         return false;
     }
     // A string of length n has at most log2(n) bits/char, so short secrets cannot reach a flat bar; random
@@ -545,6 +545,16 @@ fn email(candidate: &str) -> bool {
     }
     let tld = tld.to_ascii_lowercase();
     !ASSET_EXTENSIONS.contains(&tld.as_str())
+}
+
+/// Whether `candidate` is a reverse-DNS name with an optional numeric suffix, as macOS and Android logs name
+/// their services and activities ("stream/token: com.apple.xpc.activity/4505"): three or more dot-separated
+/// labels of lowercase letters and hyphens, then nothing or `/` and digits. A generated secret has no such
+/// shape (and a JWT's dotted parts are base64url, with capitals and digits).
+fn reverse_dns_name(candidate: &str) -> bool {
+    let (name, suffix) = candidate.split_once('/').unwrap_or((candidate, ""));
+    let label = |l: &str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_lowercase() || b == b'-');
+    name.split('.').count() >= 3 && name.split('.').all(label) && suffix.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Whether most of `text` is made of word-like pieces of four or more letters ("config.get_database_password_v2",
@@ -897,6 +907,8 @@ mod tests {
                 "config.get_database_password_v2",
                 "settings.getDatabasePasswordV2",
                 "MY_APP_SECRET_KEY_NAME_2",
+                "com.apple.xpc.activity/4505",
+                "com.android.systemui.keyguard/10023",
             ],
         );
     }
