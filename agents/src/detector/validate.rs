@@ -47,8 +47,20 @@ pub enum Validator {
 }
 
 impl Validator {
-    /// Whether `candidate` (the rule's match, or its capture group 1) is a plausible real value of this kind.
+    /// Whether `candidate` (the rule's match, or its capture group 1) is a plausible real value of this kind,
+    /// read alone: as [`Validator::check_in`] with nothing before it.
     pub fn check(self, candidate: &str) -> bool {
+        self.check_in(candidate, 0, candidate.len())
+    }
+
+    /// Whether the match `start..end` of `text` is a plausible real value of this kind: what the rule engine
+    /// calls. The context-free validators read the match alone; [`Validator::QuoteBreakout`] also reads its
+    /// line before it (at most [`QUOTE_LOOKBACK`] bytes). A span that is not on char boundaries inside `text`
+    /// is no match.
+    pub fn check_in(self, text: &str, start: usize, end: usize) -> bool {
+        let Some(candidate) = text.get(start..end) else {
+            return false;
+        };
         if candidate.is_empty() || candidate.len() > MAX_CANDIDATE_LEN {
             return false;
         }
@@ -62,22 +74,7 @@ impl Validator {
             Validator::Entropy => high_entropy_secret(candidate),
             Validator::Jwt => jwt(candidate),
             Validator::Email => email(candidate),
-            Validator::QuoteBreakout => quote_breakout(candidate.as_bytes(), 0, candidate.len()),
-        }
-    }
-
-    /// [`Validator::check`] on the match `start..end` of `text`: what the rule engine calls. The context-free
-    /// validators read the match alone; [`Validator::QuoteBreakout`] also reads its line before it (at most
-    /// [`QUOTE_LOOKBACK`] bytes). A span that is not on char boundaries inside `text` is no match.
-    pub fn check_in(self, text: &str, start: usize, end: usize) -> bool {
-        let Some(candidate) = text.get(start..end) else {
-            return false;
-        };
-        match self {
-            Validator::QuoteBreakout if !candidate.is_empty() && candidate.len() <= MAX_CANDIDATE_LEN => {
-                quote_breakout(text.as_bytes(), start, end)
-            }
-            _ => self.check(candidate),
+            Validator::QuoteBreakout => quote_breakout(text.as_bytes(), start, candidate.as_bytes()),
         }
     }
 }
@@ -87,14 +84,12 @@ impl Validator {
 /// thousands of matches, each read back this far (the `sql_whole_queries` bench).
 pub const QUOTE_LOOKBACK: usize = 1024;
 
-/// See [`Validator::QuoteBreakout`]. `start..end` is the match inside `text`; `text[start]` is its quote.
-fn quote_breakout(text: &[u8], start: usize, end: usize) -> bool {
-    let (Some(&quote), Some(candidate)) = (text.get(start), text.get(start..end)) else {
+/// See [`Validator::QuoteBreakout`]. `candidate` is the match, at `start` inside `text`; its first byte is
+/// its quote.
+fn quote_breakout(text: &[u8], start: usize, candidate: &[u8]) -> bool {
+    let Some(&quote @ (b'\'' | b'"' | b'`')) = candidate.first() else {
         return false;
     };
-    if !matches!(quote, b'\'' | b'"' | b'`') {
-        return false;
-    }
     if or_tautology(candidate) {
         return true;
     }
@@ -127,7 +122,9 @@ fn or_tautology(candidate: &[u8]) -> bool {
     let Some(after_or) = rest.strip_prefix(b"or").or_else(|| rest.strip_prefix(b"||")) else {
         return false;
     };
-    let operand = |s: &[u8]| -> (Vec<u8>, usize) {
+    /// A comparison's operand at the start of `s` (spaces, an optional quote, a word, its closing quote):
+    /// the word, and how many bytes of `s` it took.
+    fn operand(s: &[u8]) -> (&[u8], usize) {
         let s_trim = s.trim_ascii_start();
         let skipped = s.len() - s_trim.len();
         let body = s_trim
@@ -143,8 +140,8 @@ fn or_tautology(candidate: &[u8]) -> bool {
         if quoted && matches!(body.get(n), Some(b'\'' | b'"')) {
             used += 1;
         }
-        (body[..n].to_vec(), used)
-    };
+        (&body[..n], used)
+    }
     let (left, used) = operand(after_or);
     let rest = after_or[used..].trim_ascii_start();
     let Some(rest) = rest.strip_prefix(b"=").or_else(|| rest.strip_prefix(b"like")) else {
