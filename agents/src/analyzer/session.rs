@@ -221,6 +221,21 @@ mod tests {
         Detector::new(&SwarmConfig::default()).unwrap()
     }
 
+    /// An earlier user turn that was allowed, with the risk the detector gave it.
+    fn allowed_turn(d: &Detector, text: &str) -> Turn {
+        turn(text, d.detect(text).unwrap().risk, Action::Allow)
+    }
+
+    /// The user's current message, with the risk the detector gives it, at a per-turn threshold of 0.5.
+    fn current_message<'a>(d: &Detector, text: &'a str) -> Current<'a> {
+        Current {
+            text,
+            source: Source::User,
+            risk: d.detect(text).unwrap().risk,
+            threshold: 0.5,
+        }
+    }
+
     #[test]
     fn a_payload_split_across_turns_is_caught_when_joined() {
         let d = detector();
@@ -238,16 +253,8 @@ mod tests {
         for p in pieces.iter().chain([&current]) {
             assert!(d.detect(p).unwrap().risk < 0.5, "{p} alone should pass");
         }
-        let window: Vec<Turn> = pieces
-            .iter()
-            .map(|p| turn(p, d.detect(p).unwrap().risk, Action::Allow))
-            .collect();
-        let cur = Current {
-            text: current,
-            source: Source::User,
-            risk: d.detect(current).unwrap().risk,
-            threshold: 0.5,
-        };
+        let window: Vec<Turn> = pieces.iter().map(|p| allowed_turn(&d, p)).collect();
+        let cur = current_message(&d, current);
         let op = analyze(&d, None, &window, cur, &AnalyzerConfig::default());
         assert!(
             op.findings.iter().any(|f| f.rule_id == "session.split-payload"),
@@ -268,13 +275,8 @@ mod tests {
         for t in [frame, request] {
             assert!(d.detect(t).unwrap().risk < 0.5, "{t} alone should pass");
         }
-        let window = [turn(frame, d.detect(frame).unwrap().risk, Action::Allow)];
-        let cur = Current {
-            text: request,
-            source: Source::User,
-            risk: d.detect(request).unwrap().risk,
-            threshold: 0.5,
-        };
+        let window = [allowed_turn(&d, frame)];
+        let cur = current_message(&d, request);
         let op = analyze(&d, None, &window, cur, &AnalyzerConfig::default());
         let split = op
             .findings
@@ -292,17 +294,9 @@ mod tests {
             "What neighbourhoods are nice to stay in?",
             "And how do I get from the airport to the centre?",
         ];
-        let window: Vec<Turn> = turns
-            .iter()
-            .map(|p| turn(p, d.detect(p).unwrap().risk, Action::Allow))
-            .collect();
+        let window: Vec<Turn> = turns.iter().map(|p| allowed_turn(&d, p)).collect();
         let text = "Great, which restaurants would you recommend near Alfama?";
-        let cur = Current {
-            text,
-            source: Source::User,
-            risk: d.detect(text).unwrap().risk,
-            threshold: 0.5,
-        };
+        let cur = current_message(&d, text);
         let op = analyze(&d, None, &window, cur, &AnalyzerConfig::default());
         assert!(op.findings.is_empty(), "{op:?}");
         assert_eq!(op.risk, None);
