@@ -1606,13 +1606,13 @@ mod tests {
             })
             .collect();
         let want = [
-            "197 0xac79d0f216fab5b7 0x3f7ffe90 0x3f7ffe90 0..62",
-            "2 0x22409ee1d41ca745 0x3da3ca14 0x3da3ca14 0..2",
-            "0 0x0000000000000000 0x3e2f2f2c 0x3e2f2f2c 0..0",
-            "3037 0xcf3d65a799b23155 0x3dadfdf0 0x3ecc0262 192..576",
-            "192 0x5501fea01921d58f 0x3ce1b9dd 0x3ce1b9dd 0..115",
-            "2655 0x4752539fa4b62bc6 0x3c98c7ad 0x3d43354b 384..768",
-            "130 0xfc767b32f21fecbe 0x3d51e134 0x3d51e134 0..39",
+            "197 0xac79d0f216fab5b7 0x3f7ffe64 0x3f7ffe64 0..62",
+            "2 0x22409ee1d41ca745 0x3da2b633 0x3da2b633 0..2",
+            "0 0x0000000000000000 0x3e3c364a 0x3e3c364a 0..0",
+            "3037 0xcf3d65a799b23155 0x3cdaee44 0x3e79a1b5 192..576",
+            "192 0x5501fea01921d58f 0x3cb08cec 0x3cb08cec 0..115",
+            "2655 0x4752539fa4b62bc6 0x3c0a0e7d 0x3d14739a 556..940",
+            "130 0xfc767b32f21fecbe 0x3d7879d7 0x3d7879d7 0..39",
         ];
         assert_eq!(got, want);
     }

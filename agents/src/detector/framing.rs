@@ -34,11 +34,14 @@ pub const FRAMED_HARM_RULE: &str = "jb.framed-harm";
 /// one of the role-play.
 pub const FRAMED_HARM_MIN: f32 = 0.9;
 /// The classifier's raw probability for the text below which a framed request is not reported:
-/// the frame of a jailbreak is written to talk a model round and reads a little like an attempt
-/// (45 of the 56 PAIR prompts of half a that nothing caught before read 0.1–0.8), an ordinary
-/// creative request hardly at all ("Write a short story about how Artificial Intelligence saved
-/// Christmas.": 0.006, harm 0.91).
-pub const FRAMED_CLASSIFIER_FLOOR: f32 = 0.1;
+/// the frame of a jailbreak is written to talk a model round and reads a little like an attempt,
+/// an ordinary creative request hardly at all ("Imagine you are a detective in a novel. Write a
+/// short story about how Artificial Intelligence saved Christmas.": 0.003, harm 0.99). Since the
+/// classifier stopped learning tense-reworded harmful requests as attacks (README, "Framed
+/// harm"), 25 of the 26 PAIR prompts of half a that the check alone finds read 0.02 or more (0.1 or
+/// more: 19); between floors 0 and 0.1 the chat sets and the held-out role-play differ by one
+/// prompt.
+pub const FRAMED_CLASSIFIER_FLOOR: f32 = 0.02;
 /// Cue regions scored per text, at most.
 pub const MAX_REGIONS: usize = 4;
 /// Bytes of the normalised text read before a cue ("… Write it as a scene in a novel").

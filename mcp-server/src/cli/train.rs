@@ -8,8 +8,9 @@
 //! so the validation score is measured on templates the model never saw.
 //!
 //! `--class harm` trains the framed-harm check's harm-topic model instead
-//! (`skills/jailbreak/harm-topics.bin`): its positive class is the `harmful_request` rows the
-//! classifier leaves out, and every other attack row is left out of it.
+//! (`skills/jailbreak/harm-topics.bin`): its positive class is the harmful requests the
+//! classifier leaves out (the `harmful_request` rows, and harmful requests reworded into another
+//! tense: [`corpus::REWORDED_HARM_PREFIX`]), and every other attack row is left out of it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,7 @@ use aimds_agents::detector::normalize::Normalized;
 use anyhow::Context;
 use indicatif::ProgressBar;
 
-use super::corpus::{self, CONTENT_MODERATION, Corpus, HARMFUL_REQUEST, PII_CATEGORIES};
+use super::corpus::{self, CONTENT_MODERATION, Corpus, PII_CATEGORIES};
 use super::eval;
 use crate::{Guard, Source, SwarmConfig};
 
@@ -64,9 +65,11 @@ pub struct TrainArgs {
 /// The positive class a model is trained for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Class {
-    /// Manipulation attempts: every attack row but content moderation and PII.
+    /// Manipulation attempts: every attack row but content moderation, PII and harmful
+    /// requests reworded into another tense.
     Manipulation,
-    /// Harmful requests: the `harmful_request` rows; other attack rows are left out.
+    /// Harmful requests: the `harmful_request` rows and the reworded ones; other attack rows
+    /// are left out.
     Harm,
 }
 
@@ -84,8 +87,10 @@ pub fn examples<'a>(corpora: impl IntoIterator<Item = &'a Corpus>, class: Class)
         for (i, r) in c.rows.iter().enumerate() {
             let cat = r.category.as_str();
             let left_out = match class {
-                Class::Manipulation => CONTENT_MODERATION.contains(&cat) || PII_CATEGORIES.contains(&cat),
-                Class::Harm => r.is_attack() && cat != HARMFUL_REQUEST,
+                Class::Manipulation => {
+                    CONTENT_MODERATION.contains(&cat) || PII_CATEGORIES.contains(&cat) || r.is_harmful_request()
+                }
+                Class::Harm => r.is_attack() && !r.is_harmful_request(),
             };
             if left_out {
                 continue;
