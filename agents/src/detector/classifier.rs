@@ -1606,13 +1606,13 @@ mod tests {
             })
             .collect();
         let want = [
-            "197 0xac79d0f216fab5b7 0x3f7ffe64 0x3f7ffe64 0..62",
-            "2 0x22409ee1d41ca745 0x3da2b633 0x3da2b633 0..2",
-            "0 0x0000000000000000 0x3e3c364a 0x3e3c364a 0..0",
-            "3037 0xcf3d65a799b23155 0x3cdaee44 0x3e79a1b5 192..576",
-            "192 0x5501fea01921d58f 0x3cb08cec 0x3cb08cec 0..115",
-            "2655 0x4752539fa4b62bc6 0x3c0a0e7d 0x3d14739a 556..940",
-            "130 0xfc767b32f21fecbe 0x3d7879d7 0x3d7879d7 0..39",
+            "197 0xac79d0f216fab5b7 0x3f7fff04 0x3f7fff04 0..62",
+            "2 0x22409ee1d41ca745 0x3d9a20e6 0x3d9a20e6 0..2",
+            "0 0x0000000000000000 0x3e339cca 0x3e339cca 0..0",
+            "3037 0xcf3d65a799b23155 0x3d38e432 0x3ea6c86d 192..576",
+            "192 0x5501fea01921d58f 0x3c9e4795 0x3c9e4795 0..115",
+            "2655 0x4752539fa4b62bc6 0x3ccb8a64 0x3dc31580 556..940",
+            "130 0xfc767b32f21fecbe 0x3d47954c 0x3d47954c 0..39",
         ];
         assert_eq!(got, want);
     }

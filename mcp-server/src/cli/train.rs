@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use aimds_agents::detector::Detector;
 use aimds_agents::detector::classifier::{self, Example, TrainOptions};
+use aimds_agents::detector::distinct_lines::DistinctLines;
 use aimds_agents::detector::normalize::Normalized;
 use anyhow::Context;
 use indicatif::ProgressBar;
@@ -105,6 +106,10 @@ pub fn examples<'a>(corpora: impl IntoIterator<Item = &'a Corpus>, class: Class)
         for (r, group) in rows {
             let n = sizes.get(&group).copied().unwrap_or(1).max(1);
             let mut text = Normalized::new(&r.text).text;
+            if class == Class::Manipulation {
+                // as the detector's classifier reads it: each line once
+                text = DistinctLines::new(&text).into_text(text);
+            }
             if class == Class::Manipulation && r.is_attack() && text.contains(SLOT_FILLER) {
                 text = text.replace(SLOT_FILLER, " ");
             }
