@@ -26,7 +26,7 @@ const MAGIC: &[u8; 8] = b"AIMDSLR1";
 /// The weights file must stay small enough to embed and commit.
 const MAX_DIM_BITS: u8 = 22;
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+pub(crate) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 /// Distinct seeds keep a word unigram from colliding with the char n-gram of the same bytes.
 const WORD_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -96,8 +96,9 @@ pub struct WindowScore {
     pub end: usize,
 }
 
+/// One byte of FNV-1a (also the line key of [`super::distinct_lines`]).
 #[inline]
-fn fnv_step(h: u64, b: u8) -> u64 {
+pub(crate) fn fnv_step(h: u64, b: u8) -> u64 {
     (h ^ u64::from(b)).wrapping_mul(FNV_PRIME)
 }
 

@@ -15,6 +15,8 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use super::classifier::{FNV_OFFSET, fnv_step};
+
 /// The classifier's reading of a normalised text (see the module documentation): the text itself
 /// where no line repeats, else a copy without the repeats.
 #[derive(Debug, Default)]
@@ -92,13 +94,11 @@ fn line_key(line: &[u8]) -> Option<u64> {
     if line.is_empty() {
         return None;
     }
-    let h = line
-        .iter()
-        .filter(|b| !b.is_ascii_digit())
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
-    Some(h)
+    Some(
+        line.iter()
+            .filter(|b| !b.is_ascii_digit())
+            .fold(FNV_OFFSET, |h, &b| fnv_step(h, b)),
+    )
 }
 
 /// The set of line keys hashes nothing again: a key is already an FNV hash, finished by a

@@ -109,9 +109,9 @@ pub fn examples<'a>(corpora: impl IntoIterator<Item = &'a Corpus>, class: Class)
             if class == Class::Manipulation {
                 // as the detector's classifier reads it: each line once
                 text = DistinctLines::new(&text).into_text(text);
-            }
-            if class == Class::Manipulation && r.is_attack() && text.contains(SLOT_FILLER) {
-                text = text.replace(SLOT_FILLER, " ");
+                if r.is_attack() && text.contains(SLOT_FILLER) {
+                    text = text.replace(SLOT_FILLER, " ");
+                }
             }
             out.push(Example {
                 text,
