@@ -26,7 +26,7 @@ use tracing::Instrument;
 
 use crate::analyzer::AnalyzerAgent;
 use crate::detector::learned::LearnedSignatures;
-use crate::detector::{Detection, Detector, DetectorError};
+use crate::detector::{Detection, Detector, DetectorError, Reading};
 use crate::fast_path::{DetectorAgent, learned_rules};
 use crate::logger::LoggerAgent;
 use crate::policy;
@@ -224,8 +224,8 @@ impl Swarm {
     /// The fast path alone on one text from `source`: the skills' rules and the classifier read at
     /// that source's operating point (`policy.<source>.classifier_threshold`), no memory, no stages.
     pub fn detect(&self, text: &str, source: Source) -> Result<Detection, DetectorError> {
-        let point = self.config().policy_for(source).classifier_threshold;
-        self.detector().detect_for(text, None, point)
+        let reading = Reading::of(source, &self.config().policy_for(source));
+        self.detector().detect_for(text, None, reading)
     }
 
     /// Scan one request through every stage the config runs.
@@ -250,7 +250,7 @@ impl Swarm {
                 &request.text,
                 self.ctx.memory.as_ref(),
                 cfg.researcher.match_threshold,
-                source_policy.classifier_threshold,
+                Reading::of(request.source, &source_policy),
             )?
         };
         let mut stages = vec![stage("detector", t, metrics)];

@@ -9,7 +9,7 @@ use aimds_runtime::{Agent, AgentError, Category, Finding, Opinion, Outcome, Role
 use async_trait::async_trait;
 
 use crate::detector::learned::{LearnedRule, LearnedRules, LearnedSignatures};
-use crate::detector::{Detection, Detector, DetectorError, truncate};
+use crate::detector::{Detection, Detector, DetectorError, Reading, truncate};
 
 /// Longest stretch of text embedded as one query: learned attacks are short, so a long document is searched
 /// window by window (an injected paragraph must stand out from the page around it).
@@ -62,11 +62,9 @@ impl DetectorAgent {
         text: &str,
         memory: Option<&Memory>,
         match_threshold: f32,
-        classifier_threshold: Option<f32>,
+        reading: Reading,
     ) -> Result<FastVerdict, DetectorError> {
-        let mut detection = self
-            .detector
-            .detect_for(text, Some(&self.learned.load()), classifier_threshold)?;
+        let mut detection = self.detector.detect_for(text, Some(&self.learned.load()), reading)?;
         let mut allowlisted = None;
         if let Some(mem) = memory {
             if mem.vector_count() > 0
@@ -162,7 +160,7 @@ impl Agent for DetectorAgent {
                 &t.request.text,
                 ctx.memory.as_ref(),
                 ctx.config.researcher.match_threshold,
-                ctx.config.policy_for(t.request.source).classifier_threshold,
+                Reading::of(t.request.source, &ctx.config.policy_for(t.request.source)),
             )
             .map_err(|e| AgentError::failed(Role::Detector, e))?;
         Ok(Outcome::Opinion(Opinion {

@@ -23,7 +23,7 @@ pub use aimds_agents as agents;
 pub use aimds_memory as memory;
 pub use aimds_runtime as runtime;
 
-pub use aimds_agents::detector::{Detection, Detector, DetectorError};
+pub use aimds_agents::detector::{Detection, Detector, DetectorError, Reading};
 pub use aimds_agents::{Swarm, SwarmBuilder, SwarmError, SwarmStatus};
 pub use aimds_runtime::{Action, Category, ScanRequest, Source, StageTiming, SwarmConfig, Verdict};
 
@@ -138,7 +138,9 @@ impl Guard {
     pub fn scan(&self, req: &ScanRequest) -> Result<Verdict, DetectorError> {
         let start = Instant::now();
         let policy = self.config.policy_for(req.source);
-        let detection = self.detector.detect_for(&req.text, None, policy.classifier_threshold)?;
+        let detection = self
+            .detector
+            .detect_for(&req.text, None, Reading::of(req.source, &policy))?;
         let mut verdict = aimds_agents::policy::verdict(detection, req.source, &policy);
         verdict.stages.push(StageTiming {
             stage: "detector".into(),

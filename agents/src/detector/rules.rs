@@ -2077,6 +2077,7 @@ mod tests {
             validate: None,
             confidence: None,
             cue: false,
+            sources: vec![],
             notes: String::new(),
             examples: vec![],
             counterexamples: vec![],

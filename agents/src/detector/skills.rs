@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use aimds_runtime::{Category, Severity};
+use aimds_runtime::{Category, Severity, Source};
 use serde::{Deserialize, Serialize};
 
 use super::validate::Validator;
@@ -65,6 +65,10 @@ pub struct RuleDef {
     /// A cue marks context another check reads (a role or a story around a harmful request,
     /// [`super::framing`]); its hits are never findings of their own.
     pub cue: bool,
+    /// The sources whose texts the rule reads; empty: every source. An order about "your
+    /// response" inside an e-mail an agent reads is an injection, the same words typed by the
+    /// user are a request ([`RuleDef::reads`]).
+    pub sources: Vec<Source>,
     pub notes: String,
     pub examples: Vec<String>,
     pub counterexamples: Vec<String>,
@@ -76,6 +80,12 @@ impl RuleDef {
     /// The rule's own confidence, or its severity's prior when it states none.
     pub fn effective_confidence(&self) -> f32 {
         self.confidence.unwrap_or_else(|| self.severity.weight())
+    }
+
+    /// Whether the rule reads a text from `source`. A text of unknown source is read by the
+    /// rules that read every source only: a rule limited to some sources is not sure of the rest.
+    pub fn reads(&self, source: Option<Source>) -> bool {
+        self.sources.is_empty() || source.is_some_and(|s| self.sources.contains(&s))
     }
 }
 
@@ -402,6 +412,8 @@ struct RawRule {
     #[serde(default)]
     cue: bool,
     #[serde(default)]
+    sources: Option<Vec<Source>>,
+    #[serde(default)]
     notes: String,
     #[serde(default)]
     examples: Vec<String>,
@@ -489,6 +501,16 @@ fn check_rule(raw: RawRule, file: &str, line: usize) -> Result<RuleDef, SkillErr
             raw.id
         )));
     }
+    let sources = match raw.sources {
+        Some(list) if list.is_empty() => {
+            return Err(err(format!(
+                "rule {}: `sources` is empty, so the rule would read nothing (leave it out to read every source)",
+                raw.id
+            )));
+        }
+        Some(list) => list,
+        None => Vec::new(),
+    };
     Ok(RuleDef {
         id: raw.id,
         category: raw.category,
@@ -498,6 +520,7 @@ fn check_rule(raw: RawRule, file: &str, line: usize) -> Result<RuleDef, SkillErr
         validate: raw.validate,
         confidence: raw.confidence,
         cue: raw.cue,
+        sources,
         notes: raw.notes,
         examples: raw.examples,
         counterexamples: raw.counterexamples,
@@ -551,6 +574,42 @@ mod tests {
         let (_, line, reason) = rule_err(load_skill("demo", "skills/demo", files(&raw)).unwrap_err());
         assert_eq!(line, 2);
         assert!(reason.contains("a.cue") && reason.contains("normalised"), "{reason}");
+    }
+
+    #[test]
+    fn sources_limit_what_a_rule_reads() {
+        let head = "rules:\n  - id: a.reply\n    category: prompt_injection\n    severity: medium\n    literal: 'your response'\n";
+        let skill = load_skill(
+            "demo",
+            "d",
+            files(&format!("{head}    sources: [tool_output, document]\n")),
+        )
+        .unwrap();
+        let rule = &skill.rules[0];
+        assert_eq!(rule.sources, vec![Source::ToolOutput, Source::Document]);
+        assert!(rule.reads(Some(Source::ToolOutput)) && rule.reads(Some(Source::Document)));
+        assert!(
+            !rule.reads(Some(Source::User)) && !rule.reads(None),
+            "unknown source: only unlimited rules"
+        );
+        let every = load_skill("demo", "d", files(head)).unwrap();
+        assert!(every.rules[0].sources.is_empty());
+        assert!(every.rules[0].reads(None) && every.rules[0].reads(Some(Source::ModelOutput)));
+
+        let (_, line, reason) =
+            rule_err(load_skill("demo", "d", files(&format!("{head}    sources: []\n"))).unwrap_err());
+        assert_eq!(line, 2);
+        assert!(reason.contains("a.reply") && reason.contains("sources"), "{reason}");
+        let (_, line, reason) = rule_err(
+            load_skill(
+                "demo",
+                "d",
+                files(&format!("{head}    sources: [tool_output, e-mail]\n")),
+            )
+            .unwrap_err(),
+        );
+        assert_eq!(line, 6, "{reason}");
+        assert!(reason.contains("e-mail"), "{reason}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::args::Parameters;
 use aimds_agents::analyzer::session::{self, Current, Turn};
+use aimds_agents::detector::Reading;
 use aimds_agents::policy;
 use aimds_agents::researcher::mutate::{Mutation, mutate};
 use aimds_agents::researcher::seeds;
@@ -1079,7 +1080,7 @@ impl AimdsMcp {
             let policy = config.policy_for(source);
             let flags = |text: &str| {
                 detector
-                    .detect_for(text, None, policy.classifier_threshold)
+                    .detect_for(text, None, Reading::of(source, &policy))
                     .map(|d| policy::verdict(d, source, &policy).flagged)
                     .unwrap_or(false)
             };
