@@ -1607,13 +1607,13 @@ mod tests {
             })
             .collect();
         let want = [
-            "197 0xac79d0f216fab5b7 0x3f7fff04 0x3f7fff04 0..62",
-            "2 0x22409ee1d41ca745 0x3d9a20e6 0x3d9a20e6 0..2",
-            "0 0x0000000000000000 0x3e339cca 0x3e339cca 0..0",
-            "3037 0xcf3d65a799b23155 0x3d38e432 0x3ea6c86d 192..576",
-            "192 0x5501fea01921d58f 0x3c9e4795 0x3c9e4795 0..115",
-            "2655 0x4752539fa4b62bc6 0x3ccb8a64 0x3dc31580 556..940",
-            "130 0xfc767b32f21fecbe 0x3d47954c 0x3d47954c 0..39",
+            "197 0xac79d0f216fab5b7 0x3f7ffeaa 0x3f7ffeaa 0..62",
+            "2 0x22409ee1d41ca745 0x3d84feaa 0x3d84feaa 0..2",
+            "0 0x0000000000000000 0x3e25cdf6 0x3e25cdf6 0..0",
+            "3037 0xcf3d65a799b23155 0x3d2721b5 0x3e9a91c8 192..576",
+            "192 0x5501fea01921d58f 0x3c9f01ab 0x3c9f01ab 0..115",
+            "2655 0x4752539fa4b62bc6 0x3c8c177d 0x3d81b938 556..940",
+            "130 0xfc767b32f21fecbe 0x3d63bf83 0x3d63bf83 0..39",
         ];
         assert_eq!(got, want);
     }
