@@ -69,6 +69,16 @@ def hexid(key: str, n: int = 8) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:n]
 
 
+def anchor(title: str) -> str:
+    return title.lower().replace(" ", "-")
+
+
+def sphinx_section(section: str, body: str, link_title: str) -> str:
+    """The page's content as Sphinx writes it: a section with a linked heading."""
+    return (f'<section id="{anchor(section)}">\n<h1>{section}<a class="headerlink" href="#{anchor(section)}" '
+            f'title="{link_title}">¶</a></h1>\n{body}\n</section>')
+
+
 def prose(key: str, n: int) -> str:
     return "\n".join(f"<p>{pick(SENTENCES, f'{key}|p{i}')}</p>" for i in range(n))
 
@@ -76,10 +86,11 @@ def prose(key: str, n: int) -> str:
 def page(gen: str, k: int) -> str:
     key = f"{gen}|{k}"
     project = pick(PROJECTS, key + "|project")
-    slug = project.lower().replace(" ", "-")
+    slug = anchor(project)
     section = pick(SECTIONS, key + "|section")
     nxt = pick(SECTIONS, key + "|next")
     prev = pick(SECTIONS, key + "|prev")
+    sec_a, nxt_a, prev_a = anchor(section), anchor(nxt), anchor(prev)
     version = f"{h(key + 'v') % 5}.{h(key + 'w') % 20}.{h(key + 'x') % 10}"
     depth = "../" * (h(key + "|depth") % 3)
     body = prose(key, 2 + h(key + "|n") % 4)
@@ -98,8 +109,8 @@ def page(gen: str, k: int) -> str:
 {tags}
     <link rel="index" title="Index" href="{depth}genindex.html" />
     <link rel="search" title="Search" href="{depth}search.html" />
-    <link rel="next" title="{nxt}" href="{nxt.lower().replace(' ', '-')}.html" />
-    <link rel="prev" title="{prev}" href="{prev.lower().replace(' ', '-')}.html" />
+    <link rel="next" title="{nxt}" href="{nxt_a}.html" />
+    <link rel="prev" title="{prev}" href="{prev_a}.html" />
 </head>
 <body class="wy-body-for-nav">
   <div class="wy-grid-for-nav">
@@ -120,10 +131,7 @@ def page(gen: str, k: int) -> str:
     </nav>
     <section data-toggle="wy-nav-shift" class="wy-nav-content-wrap">
       <div class="wy-nav-content"><div class="rst-content"><div role="main" class="document">
-<section id="{section.lower().replace(' ', '-')}">
-<h1>{section}<a class="headerlink" href="#{section.lower().replace(' ', '-')}" title="Permalink to this heading">¶</a></h1>
-{body}
-</section>
+{sphinx_section(section, body, 'Permalink to this heading')}
       </div></div></div>
   <footer><p>&#169; Copyright {2015 + h(key + 'y') % 10}, the {project} developers.</p>
   Built with <a href="https://www.sphinx-doc.org/">Sphinx</a> using a
@@ -159,10 +167,7 @@ def page(gen: str, k: int) -> str:
       <div class="documentwrapper">
         <div class="bodywrapper">
           <div class="body" role="main">
-  <section id="{section.lower().replace(' ', '-')}">
-<h1>{section}<a class="headerlink" href="#{section.lower().replace(' ', '-')}" title="Link to this heading">¶</a></h1>
-{body}
-</section>
+  {sphinx_section(section, body, 'Link to this heading')}
           </div>
         </div>
       </div>
@@ -201,7 +206,7 @@ def page(gen: str, k: int) -> str:
 <html class="no-js" lang="en" data-content_root="{depth or './'}">
   <head><meta charset="utf-8"/>
     <meta name="viewport" content="width=device-width,initial-scale=1"/>
-    <meta name="color-scheme" content="light dark"><link rel="index" title="Index" href="{depth}genindex.html" /><link rel="search" title="Search" href="{depth}search.html" /><link rel="next" title="{nxt}" href="{nxt.lower().replace(' ', '-')}.html" />
+    <meta name="color-scheme" content="light dark"><link rel="index" title="Index" href="{depth}genindex.html" /><link rel="search" title="Search" href="{depth}search.html" /><link rel="next" title="{nxt}" href="{nxt_a}.html" />
     <meta name="generator" content="sphinx-7.2.6, furo 2024.01.29"/>
     <title>{section} - {project} {version}</title>
     <link rel="stylesheet" type="text/css" href="{depth}_static/pygments.css?v=a746c00c" />
@@ -229,10 +234,7 @@ def page(gen: str, k: int) -> str:
   <div class="main">
     <div class="content">
       <article role="main" id="furo-main-content">
-          <section id="{section.lower().replace(' ', '-')}">
-<h1>{section}<a class="headerlink" href="#{section.lower().replace(' ', '-')}" title="Link to this heading">¶</a></h1>
-{body}
-</section>
+          {sphinx_section(section, body, 'Link to this heading')}
       </article>
     </div>
     <footer>
@@ -255,9 +257,9 @@ def page(gen: str, k: int) -> str:
       <meta charset="utf-8">
       <meta name="viewport" content="width=device-width,initial-scale=1">
         <meta name="description" content="{project} documentation">
-        <link rel="canonical" href="https://{slug}.example.org/{section.lower().replace(' ', '-')}/">
-        <link rel="prev" href="{depth}{prev.lower().replace(' ', '-')}/">
-        <link rel="next" href="{depth}{nxt.lower().replace(' ', '-')}/">
+        <link rel="canonical" href="https://{slug}.example.org/{sec_a}/">
+        <link rel="prev" href="{depth}{prev_a}/">
+        <link rel="next" href="{depth}{nxt_a}/">
       <link rel="icon" href="{depth}assets/images/favicon.png">
       <meta name="generator" content="mkdocs-1.6.0, mkdocs-material-9.5.{h(key + 'm') % 30}">
       <title>{section} - {project}</title>
@@ -271,7 +273,7 @@ def page(gen: str, k: int) -> str:
     <input class="md-toggle" data-md-toggle="search" type="checkbox" id="__search" autocomplete="off">
     <label class="md-overlay" for="__drawer"></label>
     <div data-md-component="skip">
-        <a href="#{section.lower().replace(' ', '-')}" class="md-skip">Skip to content</a>
+        <a href="#{sec_a}" class="md-skip">Skip to content</a>
     </div>
     <header class="md-header" data-md-component="header">
       <nav class="md-header__inner md-grid" aria-label="Header">
@@ -283,7 +285,7 @@ def page(gen: str, k: int) -> str:
       <main class="md-main" data-md-component="main">
         <div class="md-content" data-md-component="content">
           <article class="md-content__inner md-typeset">
-<h1 id="{section.lower().replace(' ', '-')}">{section}</h1>
+<h1 id="{sec_a}">{section}</h1>
 {body}
           </article>
         </div>
@@ -305,7 +307,7 @@ def page(gen: str, k: int) -> str:
 <head>
 <meta charset="UTF-8">
 <meta name="generator" content="Docusaurus v3.{h(key + 'd') % 6}.0">
-<title data-rh="true">{section} | {project}</title><meta data-rh="true" name="viewport" content="width=device-width,initial-scale=1"><meta data-rh="true" name="twitter:card" content="summary_large_image"><meta data-rh="true" property="og:url" content="https://{slug}.example.org/docs/{section.lower().replace(' ', '-')}"><meta data-rh="true" name="docusaurus_locale" content="en"><meta data-rh="true" name="docsearch:language" content="en"><meta data-rh="true" name="docusaurus_version" content="current"><meta data-rh="true" name="docusaurus_tag" content="docs-default-current"><meta data-rh="true" property="og:title" content="{section} | {project}"><link data-rh="true" rel="icon" href="/img/favicon.ico"><link data-rh="true" rel="canonical" href="https://{slug}.example.org/docs/{section.lower().replace(' ', '-')}"><link rel="alternate" type="application/rss+xml" href="/blog/rss.xml" title="{project} RSS Feed">
+<title data-rh="true">{section} | {project}</title><meta data-rh="true" name="viewport" content="width=device-width,initial-scale=1"><meta data-rh="true" name="twitter:card" content="summary_large_image"><meta data-rh="true" property="og:url" content="https://{slug}.example.org/docs/{sec_a}"><meta data-rh="true" name="docusaurus_locale" content="en"><meta data-rh="true" name="docsearch:language" content="en"><meta data-rh="true" name="docusaurus_version" content="current"><meta data-rh="true" name="docusaurus_tag" content="docs-default-current"><meta data-rh="true" property="og:title" content="{section} | {project}"><link data-rh="true" rel="icon" href="/img/favicon.ico"><link data-rh="true" rel="canonical" href="https://{slug}.example.org/docs/{sec_a}"><link rel="alternate" type="application/rss+xml" href="/blog/rss.xml" title="{project} RSS Feed">
 <link rel="stylesheet" href="/assets/css/styles.{hexid(key + 'c')}.css">
 <script src="/assets/js/runtime~main.{hexid(key + 'r')}.js" defer="defer"></script>
 <script src="/assets/js/main.{hexid(key + 'm')}.js" defer="defer"></script>
@@ -313,7 +315,7 @@ def page(gen: str, k: int) -> str:
 <body class="navigation-with-keyboard">
 <script>!function(){{function t(t){{document.documentElement.setAttribute("data-theme",t)}}var e=function(){{try{{return new URLSearchParams(window.location.search).get("docusaurus-theme")}}catch(t){{}}}}()||function(){{try{{return window.localStorage.getItem("theme")}}catch(t){{}}}}();t(null!==e?e:"light")}}()</script><div id="__docusaurus"><div role="region" aria-label="Skip to main content"><a class="skipToContent_fXgn" href="#__docusaurus_skipToContent_fallback">Skip to main content</a></div><nav aria-label="Main" class="navbar navbar--fixed-top"><div class="navbar__inner"><div class="navbar__items"><a class="navbar__brand" href="/"><b class="navbar__title text--truncate">{project}</b></a><a aria-current="page" class="navbar__item navbar__link navbar__link--active" href="/docs/intro">Docs</a><a class="navbar__item navbar__link" href="/blog">Blog</a></div></div></nav><div id="__docusaurus_skipToContent_fallback" class="main-wrapper mainWrapper_z2l0"><main class="docMainContainer_TBSr"><div class="container padding-top--md padding-bottom--lg"><article><div class="theme-doc-markdown markdown"><header><h1>{section}</h1></header>
 {body}
-</div></article><nav class="pagination-nav docusaurus-mt-lg" aria-label="Docs pages"><a class="pagination-nav__link pagination-nav__link--prev" href="/docs/{prev.lower().replace(' ', '-')}"><div class="pagination-nav__sublabel">Previous</div><div class="pagination-nav__label">{prev}</div></a><a class="pagination-nav__link pagination-nav__link--next" href="/docs/{nxt.lower().replace(' ', '-')}"><div class="pagination-nav__sublabel">Next</div><div class="pagination-nav__label">{nxt}</div></a></nav></div></main></div><footer class="footer footer--dark"><div class="container container-fluid"><div class="footer__bottom text--center"><div class="footer__copyright">Copyright © {2019 + h(key + 'y') % 6} {project}. Built with Docusaurus.</div></div></div></footer></div>
+</div></article><nav class="pagination-nav docusaurus-mt-lg" aria-label="Docs pages"><a class="pagination-nav__link pagination-nav__link--prev" href="/docs/{prev_a}"><div class="pagination-nav__sublabel">Previous</div><div class="pagination-nav__label">{prev}</div></a><a class="pagination-nav__link pagination-nav__link--next" href="/docs/{nxt_a}"><div class="pagination-nav__sublabel">Next</div><div class="pagination-nav__label">{nxt}</div></a></nav></div></main></div><footer class="footer footer--dark"><div class="container container-fluid"><div class="footer__bottom text--center"><div class="footer__copyright">Copyright © {2019 + h(key + 'y') % 6} {project}. Built with Docusaurus.</div></div></div></footer></div>
 </body>
 </html>"""
     if gen == "hugo":
@@ -372,7 +374,7 @@ def page(gen: str, k: int) -> str:
 <script src="https://{slug}.example.org/wp-includes/js/jquery/jquery-migrate.min.js?ver=3.4.1" id="jquery-migrate-js"></script>
 <link rel="https://api.w.org/" href="https://{slug}.example.org/wp-json/" /><link rel="EditURI" type="application/rsd+xml" title="RSD" href="https://{slug}.example.org/xmlrpc.php?rsd" />
 <meta name="generator" content="WordPress {ver}" />
-<link rel="canonical" href="https://{slug}.example.org/{section.lower().replace(' ', '-')}/" />
+<link rel="canonical" href="https://{slug}.example.org/{sec_a}/" />
 </head>
 <body class="page-template-default page page-id-{h(key + 'id') % 900} wp-embed-responsive">
 <div id="page" class="site">

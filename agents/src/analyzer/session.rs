@@ -92,16 +92,16 @@ pub fn analyze(
             t.push_str(current.text);
             t
         });
+        // Read as the source they came from, so the rules limited to some sources (an order about
+        // "your response" in a tool's output) read the joined pieces as they read one text.
+        let reading = Reading {
+            source: Some(current.source),
+            ..Reading::default()
+        };
         let best = [Some(&joined), tight.as_ref()]
             .into_iter()
             .flatten()
-            // Read as the source they came from, so the rules limited to some sources (an order about
-            // "your response" in a tool's output) read the joined pieces as they read one text.
-            .filter_map(|text| {
-                detector
-                    .detect_for(text, None, Reading::at(None).from(current.source))
-                    .ok()
-            })
+            .filter_map(|text| detector.detect_for(text, None, reading).ok())
             .max_by(|a, b| a.risk.total_cmp(&b.risk));
         if max_single < current.threshold
             && let Some(d) = best

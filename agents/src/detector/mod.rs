@@ -185,15 +185,6 @@ impl Reading {
             classifier_threshold,
         }
     }
-
-    /// The same reading of a text known to come from `source` (the rules limited to some
-    /// sources read it; the classifier's point stays as it is).
-    pub fn from(self, source: Source) -> Reading {
-        Reading {
-            source: Some(source),
-            ..self
-        }
-    }
 }
 
 /// The compiled detector. Build it once ([`Detector::new`]) and share it (`Arc`) across
@@ -240,8 +231,9 @@ impl Detector {
             .map(Vocabulary::from_bytes)
             .filter(|w| !w.is_empty());
         let summaries = skills.summary();
-        let sourced = (0..rules.rules().len())
-            .filter(|&i| rules.rules().get(i).is_some_and(|r| !r.sources.is_empty()))
+        let sourced = (rules.rules().iter().enumerate())
+            .filter(|(_, r)| !r.sources.is_empty())
+            .map(|(i, _)| i)
             .collect();
         Ok(Detector {
             rules,
@@ -349,12 +341,10 @@ impl Detector {
             return;
         }
         let inside = |findings: &[Finding], scheme: &str, span: Span| {
-            findings
-                .iter()
-                .filter(|g| g.span == span && g.category.is_manipulation())
-                .filter(|g| g.rule_id.strip_prefix(scheme).is_some_and(|rest| rest.starts_with(':')))
-                .map(|g| g.confidence)
-                .fold(0.0f32, f32::max)
+            let of_layer = |g: &&Finding| {
+                g.span == span && g.rule_id.strip_prefix(scheme).is_some_and(|rest| rest.starts_with(':'))
+            };
+            strongest_manipulation(findings.iter().filter(of_layer))
         };
         let layers: Vec<(usize, f32)> = findings
             .iter()
@@ -852,11 +842,7 @@ impl Detector {
                 evidence: truncate(payload, EVIDENCE_BYTES).to_string(),
             });
         }
-        let strongest = inner
-            .iter()
-            .filter(|f| f.category.is_manipulation())
-            .map(|f| f.confidence)
-            .fold(0.0f32, f32::max);
+        let strongest = strongest_manipulation(&inner);
         for f in &mut inner {
             f.rule_id = format!("{scheme}:{}", f.rule_id);
             f.evidence = format!("decoded {scheme}: {}", f.evidence);
@@ -873,6 +859,16 @@ impl Detector {
             });
         }
     }
+}
+
+/// The confidence a decoded layer's obfuscation finding (`decode.<scheme>`) takes: that of the
+/// strongest manipulation found inside the layer; 0 when there is none.
+fn strongest_manipulation<'a>(inside: impl IntoIterator<Item = &'a Finding>) -> f32 {
+    inside
+        .into_iter()
+        .filter(|f| f.category.is_manipulation())
+        .map(|f| f.confidence)
+        .fold(0.0f32, f32::max)
 }
 
 /// Findings for the learned signatures that occur in one layer of text (`at`: the original span a decoded layer
