@@ -62,6 +62,9 @@ pub const SUFFIX_RULE: &str = "jb.adversarial-suffix";
 pub const ZALGO_RULE: &str = "ob.zalgo";
 /// Longest excerpt of the original text quoted in a finding.
 const EVIDENCE_BYTES: usize = 160;
+/// Invisible characters (not counting orthographic joiners) that make "hidden.invisible" a
+/// medium-severity witness rather than a note: six zero-width spaces already split a phrase.
+const HEAVY_INVISIBLE_CHARS: usize = 6;
 /// Calibrated classifier probability at which a decoded or hidden payload counts: the detector's
 /// own point.
 const PAYLOAD_CLASSIFIER_MIN: f32 = 0.5;
@@ -753,7 +756,14 @@ impl Detector {
     /// smuggled in tag characters) and bytes smuggled as variation selectors or invisible bits
     /// are scanned like any decoded text.
     fn hidden_text(&self, text: &str, norm: &Normalized, hits: &mut Vec<RuleHit>, out: &mut Vec<Finding>) {
-        let total: usize = norm.hidden.iter().map(|h| h.span.len()).sum();
+        // Invisible characters that are not spelling: what "hidden.invisible" counts.
+        let total: usize = norm
+            .hidden
+            .iter()
+            .filter_map(|h| text.get(h.span.start..h.span.end))
+            .filter(|run| !is_orthographic_joiner(run))
+            .map(|run| run.chars().count())
+            .sum();
         for h in &norm.hidden {
             // Bytes smuggled as variation selectors (after an emoji, or alone) or as invisible
             // bits: scanned as decoded text, like tag characters below.
@@ -796,10 +806,10 @@ impl Detector {
                     // Zero-width joiners live in emoji and Persian/Indic text, bidi marks in
                     // right-to-left text: only many of them are suspicious by themselves.
                     // Words split by them are caught by the rules on the normalised text.
-                    if out.iter().any(|f| f.rule_id == "hidden.invisible") {
+                    if total == 0 || out.iter().any(|f| f.rule_id == "hidden.invisible") {
                         continue;
                     }
-                    let heavy = total >= 16;
+                    let heavy = total >= HEAVY_INVISIBLE_CHARS;
                     out.push(Finding {
                         category: Category::Obfuscation,
                         rule_id: "hidden.invisible".into(),
@@ -896,6 +906,22 @@ fn learned_findings(learned: &LearnedRules, text: &str, norm: &Normalized, at: O
             evidence: format!("learned signature {:?}: {}", rule.literal, excerpt(text, local)),
         });
     }
+}
+
+/// A run of invisible characters that belongs to the spelling of what is around it, not to a
+/// hiding place: one or two of ZWNJ, ZWJ and the text/emoji presentation selectors. Persian and
+/// Indic words are written with ZWNJ and ZWJ, an emoji with U+FE0F ("⚠️", "1️⃣") and an emoji
+/// sequence with U+FE0F U+200D ("👁️‍🗨️"). Longer runs (bytes smuggled one selector or one bit per
+/// character) and every other invisible character still count.
+fn is_orthographic_joiner(run: &str) -> bool {
+    let mut n = 0;
+    for c in run.chars() {
+        n += 1;
+        if n > 2 || !matches!(c, '\u{200C}' | '\u{200D}' | '\u{FE0E}' | '\u{FE0F}') {
+            return false;
+        }
+    }
+    n > 0
 }
 
 /// `text` without its invisible runs (zero-width and bidi controls, tag characters), and the
@@ -1178,6 +1204,35 @@ mod tests {
             .find(|f| f.category == Category::PromptInjection)
             .unwrap();
         assert!(text[f.span.start..f.span.end].contains("іgnоrе"), "{f:?}");
+    }
+
+    #[test]
+    fn emoji_and_joined_scripts_are_not_hidden_text() {
+        let d = detector();
+        // emoji with their presentation selector, an emoji ZWJ sequence, a keycap, and Persian
+        // words written with ZWNJ: spelling, not hiding
+        for text in [
+            "## \u{26a0}\u{fe0f} Warnings\n- \u{1f6e1}\u{fe0f} Safe mode\n- \u{1f575}\u{fe0f} Review\n- \u{1f5c4}\u{fe0f} Database\n- \u{270d}\u{fe0f} Rewrite\n- 1\u{fe0f}\u{20e3} One\n- \u{1f441}\u{fe0f}\u{200d}\u{1f5e8}\u{fe0f} Eye\n- \u{2764}\u{fe0e} text heart",
+            "\u{645}\u{6cc}\u{200c}\u{62e}\u{648}\u{627}\u{647}\u{645} \u{645}\u{6cc}\u{200c}\u{631}\u{648}\u{645} \u{645}\u{6cc}\u{200c}\u{6a9}\u{646}\u{645} \u{645}\u{6cc}\u{200c}\u{62f}\u{627}\u{646}\u{645} \u{645}\u{6cc}\u{200c}\u{628}\u{6cc}\u{646}\u{645} \u{645}\u{6cc}\u{200c}\u{622}\u{6cc}\u{645} \u{645}\u{6cc}\u{200c}\u{634}\u{648}\u{645}",
+        ] {
+            let got = d.detect(text).unwrap();
+            let ids = rule_ids(&got);
+            assert!(!ids.iter().any(|id| id.starts_with("hidden.")), "{text}: {ids:?}");
+        }
+        // six zero-width spaces are a hiding place, and a single ZWSP still counts
+        let six = "The re\u{200b}port is at\u{200b}tached; see the sum\u{200b}mary, the ta\u{200b}bles, the ap\u{200b}pen\u{200b}dix.";
+        let f = d.detect(six).unwrap().findings;
+        let hidden = f
+            .iter()
+            .find(|f| f.rule_id == "hidden.invisible")
+            .expect("six ZWSPs reported");
+        assert_eq!(hidden.severity, Severity::Medium, "{hidden:?}");
+        let one = d.detect("see the at\u{200b}tached file").unwrap().findings;
+        assert!(
+            one.iter()
+                .any(|f| f.rule_id == "hidden.invisible" && f.severity == Severity::Low),
+            "{one:?}"
+        );
     }
 
     #[test]
