@@ -44,6 +44,20 @@ script's: the same text, or half of its six-word runs in one prompt) is dropped:
     git -C target/ext/awesome-chatgpt-prompts show 82f15563:prompts.csv > target/ext/awesome_prompts_2023.csv
     python3 scripts/unseen_chat.py ... --more target/ext/alpaca_eval target/ext/WizardLM \
         target/ext/awesome_prompts_2023.csv target/benign_chat.jsonl
+
+With `--roles AWESOME_CSV_2026 AWESOME_CSV_2023`, it also writes `chat_unseen_roles.jsonl`: role and
+system prompts, the kind users paste to set a model up ("Act as a Financial Analyst. You are tasked with
+... Rules: ..."), gathered after the classifier's weights of `6cedc9e` and never trained on. They are the
+1,300-odd prompts that awesome-chatgpt-prompts gained between the end of 2023 and March 2026
+(`prompts.csv` at `a519527c`, minus every prompt of the 2023 file), many of them long and structured
+(markdown sections, XML tags, JSON for image generators), some in Chinese, Portuguese or Turkish;
+`subcategory` is the file's `type` column (TEXT, STRUCTURED, IMAGE). A prompt that names a jailbreak
+(the test of `scripts/benign_chat.py`), or repeats a prompt of the first set or of the 2023 file (the same
+test as `--more`'s: the same text, or half of its six-word runs in one prompt), is dropped:
+
+    git -C target/ext/awesome-chatgpt-prompts show a519527c:prompts.csv > target/ext/awesome_prompts_2026.csv
+    python3 scripts/unseen_chat.py ... --roles target/ext/awesome_prompts_2026.csv \
+        target/ext/awesome_prompts_2023.csv
 """
 
 import csv
@@ -113,6 +127,25 @@ def more_english(alpaca_eval: Path, wizardlm: Path, awesome_csv: Path):
                 yield row["prompt"], "awesome-chatgpt-prompts"
 
 
+def awesome_prompts(path: Path) -> list:
+    """Every prompt of an awesome-chatgpt-prompts `prompts.csv`."""
+    csv.field_size_limit(1 << 24)
+    with path.open(encoding="utf-8", newline="") as f:
+        return [row["prompt"].strip() for row in csv.DictReader(f)]
+
+
+def role_prompts(awesome_2026: Path, awesome_2023: Path):
+    """(text, origin) for every prompt the 2026 file has and the 2023 file has not (the caller
+    also drops those that repeat a 2023 prompt with a few words changed)."""
+    old = set(awesome_prompts(awesome_2023))
+    csv.field_size_limit(1 << 24)
+    with awesome_2026.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            text = row["prompt"].strip()
+            if text not in old and not JAILBREAK.search(text):
+                yield text, f"awesome-chatgpt-prompts-2026/{row.get('type') or 'TEXT'}"
+
+
 def labelled(prompts) -> list:
     """Every distinct prompt as a benign row, with its origin and half."""
     rows, seen = [], set()
@@ -144,6 +177,7 @@ def main() -> int:
     try:
         extra = take_option(args, "--multilingual", 3)
         more = take_option(args, "--more", 4)
+        roles = take_option(args, "--roles", 2)
     except ValueError as e:
         print(e, file=sys.stderr)
         return 2
@@ -161,6 +195,10 @@ def main() -> int:
         write(out / "chat_unseen_2.jsonl", rows)
     if extra is not None:
         write(out / "chat_unseen_multilingual.jsonl", labelled(multilingual(*extra)))
+    if roles is not None:
+        seen = HeldOut([*(row["text"] for row in first), *awesome_prompts(roles[1])])
+        write(out / "chat_unseen_roles.jsonl",
+              [row for row in labelled(role_prompts(*roles)) if row["text"] not in seen])
     return 0
 
 

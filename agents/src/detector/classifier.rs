@@ -1608,12 +1608,12 @@ mod tests {
             .collect();
         let want = [
             "197 0xac79d0f216fab5b7 0x3f7ffeaa 0x3f7ffeaa 0..62",
-            "2 0x22409ee1d41ca745 0x3d84feaa 0x3d84feaa 0..2",
-            "0 0x0000000000000000 0x3e25cdf6 0x3e25cdf6 0..0",
-            "3037 0xcf3d65a799b23155 0x3d2721b5 0x3e9a91c8 192..576",
-            "192 0x5501fea01921d58f 0x3c9f01ab 0x3c9f01ab 0..115",
-            "2655 0x4752539fa4b62bc6 0x3c8c177d 0x3d81b938 556..940",
-            "130 0xfc767b32f21fecbe 0x3d63bf83 0x3d63bf83 0..39",
+            "2 0x22409ee1d41ca745 0x3daf9836 0x3daf9836 0..2",
+            "0 0x0000000000000000 0x3e44539b 0x3e44539b 0..0",
+            "3037 0xcf3d65a799b23155 0x3d22500f 0x3ea05b9c 192..576",
+            "192 0x5501fea01921d58f 0x3cc35f0d 0x3cc35f0d 0..115",
+            "2655 0x4752539fa4b62bc6 0x3c4f7158 0x3d455366 384..768",
+            "130 0xfc767b32f21fecbe 0x3d926139 0x3d926139 0..39",
         ];
         assert_eq!(got, want);
     }
