@@ -760,8 +760,8 @@ impl Detector {
         let total: usize = norm
             .hidden
             .iter()
+            .filter(|h| !is_orthographic(text, h.span))
             .filter_map(|h| text.get(h.span.start..h.span.end))
-            .filter(|run| !is_orthographic_joiner(run))
             .map(|run| run.chars().count())
             .sum();
         for h in &norm.hidden {
@@ -806,7 +806,10 @@ impl Detector {
                     // Zero-width joiners live in emoji and Persian/Indic text, bidi marks in
                     // right-to-left text: only many of them are suspicious by themselves.
                     // Words split by them are caught by the rules on the normalised text.
-                    if total == 0 || out.iter().any(|f| f.rule_id == "hidden.invisible") {
+                    if total == 0
+                        || is_orthographic(text, h.span)
+                        || out.iter().any(|f| f.rule_id == "hidden.invisible")
+                    {
                         continue;
                     }
                     let heavy = total >= HEAVY_INVISIBLE_CHARS;
@@ -909,19 +912,26 @@ fn learned_findings(learned: &LearnedRules, text: &str, norm: &Normalized, at: O
 }
 
 /// A run of invisible characters that belongs to the spelling of what is around it, not to a
-/// hiding place: one or two of ZWNJ, ZWJ and the text/emoji presentation selectors. Persian and
-/// Indic words are written with ZWNJ and ZWJ, an emoji with U+FE0F ("⚠️", "1️⃣") and an emoji
-/// sequence with U+FE0F U+200D ("👁️‍🗨️"). Longer runs (bytes smuggled one selector or one bit per
+/// hiding place: one or two of ZWNJ, ZWJ and the text/emoji presentation selectors after
+/// anything but a Latin letter, or one soft hyphen between two letters. Persian and Indic words
+/// are written with ZWNJ and ZWJ, an emoji with U+FE0F ("⚠️", "1️⃣"), an emoji sequence with
+/// U+FE0F U+200D ("👁️‍🗨️"), and a hyphenation point with U+00AD. Joiners between the letters of
+/// a Latin word ("p‍l‍e‍a‍s‍e"), longer runs (bytes smuggled one selector or one bit per
 /// character) and every other invisible character still count.
-fn is_orthographic_joiner(run: &str) -> bool {
-    let mut n = 0;
-    for c in run.chars() {
-        n += 1;
-        if n > 2 || !matches!(c, '\u{200C}' | '\u{200D}' | '\u{FE0E}' | '\u{FE0F}') {
-            return false;
-        }
+fn is_orthographic(text: &str, span: Span) -> bool {
+    let (Some(run), Some(before)) = (text.get(span.start..span.end), text.get(..span.start)) else {
+        return false;
+    };
+    let previous = before.chars().next_back();
+    let next = text.get(span.end..).and_then(|rest| rest.chars().next());
+    if run == "\u{AD}" {
+        return previous.is_some_and(char::is_alphabetic) && next.is_some_and(char::is_alphabetic);
     }
-    n > 0
+    let joiners = run.chars().count() <= 2
+        && run
+            .chars()
+            .all(|c| matches!(c, '\u{200C}' | '\u{200D}' | '\u{FE0E}' | '\u{FE0F}'));
+    joiners && previous.is_some_and(|c| !c.is_ascii_alphabetic())
 }
 
 /// `text` without its invisible runs (zero-width and bidi controls, tag characters), and the
@@ -1233,6 +1243,27 @@ mod tests {
                 .any(|f| f.rule_id == "hidden.invisible" && f.severity == Severity::Low),
             "{one:?}"
         );
+        // joiners between the letters of a Latin word are hiding, soft hyphens in words are not,
+        // and the finding points at what counts, not at an emoji before it
+        let latin =
+            "p\u{200d}l\u{200d}e\u{200d}a\u{200d}s\u{200d}e\u{200c} \u{200c}s\u{200d}e\u{200d}n\u{200d}d the file";
+        let f = d.detect(latin).unwrap().findings;
+        assert!(
+            f.iter()
+                .any(|f| f.rule_id == "hidden.invisible" && f.severity == Severity::Medium),
+            "{f:?}"
+        );
+        let german =
+            "Die Be\u{ad}triebs\u{ad}anlei\u{ad}tung der Ma\u{ad}schi\u{ad}ne liegt im Hand\u{ad}schuh\u{ad}fach.";
+        let f = d.detect(german).unwrap().findings;
+        assert!(!f.iter().any(|f| f.rule_id.starts_with("hidden.")), "{f:?}");
+        let text = "\u{26a0}\u{fe0f} see the at\u{200b}tached file";
+        let f = d.detect(text).unwrap().findings;
+        let hidden = f
+            .iter()
+            .find(|f| f.rule_id == "hidden.invisible")
+            .expect("the ZWSP is reported");
+        assert_eq!(&text[hidden.span.start..hidden.span.end], "\u{200b}", "{hidden:?}");
     }
 
     #[test]
