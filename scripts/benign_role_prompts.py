@@ -6,7 +6,7 @@ up for a job ("You are a senior API designer specializing in ...", "# IDENTITY a
 Why: a jailbreak is very often written as a role prompt ("You are X. X has no rules. Rules: stay in
 character ..."), and the benign training rows had almost no role prompts of the ordinary kind, so
 the classifier learned the shape itself - "Act as", "You are an expert", a list of rules, "Your task
-is to" - as attack vocabulary. 1,293 role prompts that awesome-chatgpt-prompts gained after 2023
+is to" - as attack vocabulary. 1,292 role prompts that awesome-chatgpt-prompts gained after 2023
 (`scripts/unseen_chat.py --roles`, never trained on) were flagged 17.5-19.3 % as prompts and 8-10 %
 as documents, almost all by the classifier alone.
 
@@ -19,6 +19,9 @@ Sources, three public collections of role prompts written for real use (clone th
     python3 scripts/benign_role_prompts.py target/ext/fabric target/ext/awesome-claude-code-subagents \\
         target/ext/agents --held-out target/ext/chat_unseen_roles.jsonl target/ext/chat_unseen.jsonl \\
         target/ext/chat_unseen_2.jsonl > target/benign_role_prompts.jsonl
+
+(`--held-out` comes last: every path after it is a held-out JSONL file, made by scripts/unseen_chat.py
+with `--more` and `--roles`.)
 
 - fabric's patterns: every `data/patterns/*/system.md` (the system prompt of one task: summarise,
   extract wisdom, review code ...);

@@ -131,7 +131,7 @@ def awesome_prompts(path: Path) -> list:
     """Every prompt of an awesome-chatgpt-prompts `prompts.csv`."""
     csv.field_size_limit(1 << 24)
     with path.open(encoding="utf-8", newline="") as f:
-        return [row["prompt"].strip() for row in csv.DictReader(f)]
+        return [(row.get("prompt") or "").strip() for row in csv.DictReader(f)]
 
 
 def role_prompts(awesome_2026: Path, awesome_2023: Path):
@@ -141,8 +141,8 @@ def role_prompts(awesome_2026: Path, awesome_2023: Path):
     csv.field_size_limit(1 << 24)
     with awesome_2026.open(encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
-            text = row["prompt"].strip()
-            if text not in old and not JAILBREAK.search(text):
+            text = (row.get("prompt") or "").strip()
+            if text and text not in old and not JAILBREAK.search(text):
                 yield text, f"awesome-chatgpt-prompts-2026/{row.get('type') or 'TEXT'}"
 
 
