@@ -28,7 +28,7 @@ with `--more` and `--roles`.)
 - VoltAgent's Claude Code subagents: every `categories/*/*.md` but the READMEs;
 - wshobson's Claude Code plugins: every `plugins/*/agents/*.md` and `plugins/*/commands/*.md`.
 
-Each file is cut at blank lines into rows of up to MAX_ROW characters; its markdown, lists and front
+Each file is cut at blank lines into rows of up to 1,200 characters (the packing of benign_ai_docs.py); its markdown, lists and front
 matter stay as written (they are the shape being learned), fenced code blocks go (code is what
 scripts/benign_code.py covers). A row's group (`subcategory`) is its file, so the trainer weighs a
 file, not a row; at most MAX_PER_SOURCE rows per collection, kept by a hash of their text.
@@ -41,18 +41,17 @@ unseen chat sets stay unseen.
 
 Deterministic: files are read in sorted order and rows kept by a hash of their text, never at random.
 """
-import hashlib
 import json
 import re
 import sys
 from pathlib import Path
 
 # The script's folder is on sys.path when it runs.
+from benign_ai_docs import rank  # a stable choice of rows when a collection has more than MAX_PER_SOURCE
+from benign_ai_docs import rows_of as packed  # blocks packed into rows of 60..1,200 characters
 from benign_chat import JAILBREAK, HeldOut
 from external_sources import read_jsonl
 
-MAX_ROW = 1200
-MIN_ROW = 60
 MAX_PER_SOURCE = 300
 
 ATTACK_TALK = re.compile(
@@ -78,20 +77,9 @@ def without_code(text: str) -> str:
 
 
 def rows_of(text: str):
-    """Blank-line separated blocks packed into rows of MIN_ROW..MAX_ROW characters."""
-    row = ""
-    for block in re.split(r"\n\s*\n", without_code(text)):
-        block = block.strip("\n")
-        if not block.strip():
-            continue
-        block = block[:MAX_ROW]
-        if row and len(row) + len(block) + 2 > MAX_ROW:
-            if len(row) >= MIN_ROW:
-                yield row
-            row = ""
-        row = block if not row else row + "\n\n" + block
-    if len(row) >= MIN_ROW:
-        yield row
+    """The file's blank-line separated blocks, as written, packed into rows."""
+    blocks = (block.strip("\n") for block in re.split(r"\n\s*\n", without_code(text)))
+    return packed(block for block in blocks if block.strip())
 
 
 def files(fabric: Path, voltagent: Path, wshobson: Path):
@@ -106,11 +94,6 @@ def files(fabric: Path, voltagent: Path, wshobson: Path):
             sys.exit(f"benign_role_prompts: no role prompt files under {root} (see this script's docstring)")
         for p in paths:
             yield name, root, p
-
-
-def rank(text: str) -> int:
-    """A stable choice of rows when a collection has more than MAX_PER_SOURCE."""
-    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
 
 
 def main() -> int:

@@ -134,10 +134,9 @@ def awesome_prompts(path: Path) -> list:
         return [(row.get("prompt") or "").strip() for row in csv.DictReader(f)]
 
 
-def role_prompts(awesome_2026: Path, awesome_2023: Path):
-    """(text, origin) for every prompt the 2026 file has and the 2023 file has not (the caller
-    also drops those that repeat a 2023 prompt with a few words changed)."""
-    old = set(awesome_prompts(awesome_2023))
+def role_prompts(awesome_2026: Path, old: set):
+    """(text, origin) for every prompt the 2026 file has and `old` (the 2023 file's) has not (the
+    caller also drops those that repeat a 2023 prompt with a few words changed)."""
     csv.field_size_limit(1 << 24)
     with awesome_2026.open(encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
@@ -196,9 +195,10 @@ def main() -> int:
     if extra is not None:
         write(out / "chat_unseen_multilingual.jsonl", labelled(multilingual(*extra)))
     if roles is not None:
-        seen = HeldOut([*(row["text"] for row in first), *awesome_prompts(roles[1])])
+        old = awesome_prompts(roles[1])
+        seen = HeldOut([*(row["text"] for row in first), *old])
         write(out / "chat_unseen_roles.jsonl",
-              [row for row in labelled(role_prompts(*roles)) if row["text"] not in seen])
+              [row for row in labelled(role_prompts(roles[0], set(old))) if row["text"] not in seen])
     return 0
 
 

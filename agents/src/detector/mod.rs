@@ -756,14 +756,16 @@ impl Detector {
     /// smuggled in tag characters) and bytes smuggled as variation selectors or invisible bits
     /// are scanned like any decoded text.
     fn hidden_text(&self, text: &str, norm: &Normalized, hits: &mut Vec<RuleHit>, out: &mut Vec<Finding>) {
-        // Invisible characters that are not spelling: what "hidden.invisible" counts.
-        let total: usize = norm
-            .hidden
-            .iter()
-            .filter(|h| !is_orthographic(text, h.span))
-            .filter_map(|h| text.get(h.span.start..h.span.end))
-            .map(|run| run.chars().count())
-            .sum();
+        // Invisible characters that are not spelling: what "hidden.invisible" counts, and the
+        // zero-width or bidi run it is reported at (the first of them that counts).
+        let mut total = 0;
+        let mut reported_at = None;
+        for h in norm.hidden.iter().filter(|h| !is_orthographic(text, h.span)) {
+            total += text.get(h.span.start..h.span.end).map_or(0, |run| run.chars().count());
+            if reported_at.is_none() && h.kind != HiddenKind::TagChars {
+                reported_at = Some(h.span);
+            }
+        }
         for h in &norm.hidden {
             // Bytes smuggled as variation selectors (after an emoji, or alone) or as invisible
             // bits: scanned as decoded text, like tag characters below.
@@ -806,10 +808,7 @@ impl Detector {
                     // Zero-width joiners live in emoji and Persian/Indic text, bidi marks in
                     // right-to-left text: only many of them are suspicious by themselves.
                     // Words split by them are caught by the rules on the normalised text.
-                    if total == 0
-                        || is_orthographic(text, h.span)
-                        || out.iter().any(|f| f.rule_id == "hidden.invisible")
-                    {
+                    if reported_at != Some(h.span) {
                         continue;
                     }
                     let heavy = total >= HEAVY_INVISIBLE_CHARS;

@@ -392,16 +392,15 @@ fn placeholder_at(tokens: &[Token], i: usize, line: &str, offset: usize, visible
     let from = (first.start - offset) + at;
     // (the search for the brace stops where the placeholder's last possible token does, so a
     // line of unclosed `${` costs linear time)
-    let reach = tokens.get(i..tokens.len().min(i + MAX_PLACEHOLDER_TOKENS))?.last()?.end - offset;
-    let rest = line.get(from..reach)?;
+    let reach = tokens.get(i..tokens.len().min(i + MAX_PLACEHOLDER_TOKENS))?;
+    let rest = line.get(from..reach.last()?.end - offset)?;
     let close = rest.find('}')?;
     let end = from + close + 1;
-    let last = (i..tokens.len().min(i + MAX_PLACEHOLDER_TOKENS))
-        .find(|&j| tokens.get(j).is_some_and(|t| t.end - offset >= end))?;
-    let all_plain = tokens.get(i..=last)?.iter().all(|t| t.visible.is_none());
-    let after = line.get(end..tokens.get(last)?.end - offset)?;
+    let span = reach.get(..=reach.iter().position(|t| t.end - offset >= end)?)?;
+    let all_plain = span.iter().all(|t| t.visible.is_none());
+    let after = line.get(end..span.last()?.end - offset)?;
     let ends_token = after.chars().all(|c| TRAILING.contains(&c));
-    (all_plain && ends_token && is_placeholder(rest.get(..=close)?)).then_some(last)
+    (all_plain && ends_token && is_placeholder(rest.get(..=close)?)).then_some(i + span.len() - 1)
 }
 
 /// `${name}` or `${name:default}`: a name of letters, digits, underscores and single spaces
