@@ -13,7 +13,8 @@
 //!
 //! This file holds the driver (layers, budget, candidates in order); each family of schemes has
 //! its scanner and decoder in its own file: `alphabet_runs.rs` (base64, base32, hex), `base85.rs`,
-//! `escapes.rs` (percent, `\u`/`\x`, HTML entities), `number_lists.rs` (hex bytes, character codes),
+//! `escapes.rs` (percent, `\u`/`\x`, HTML entities), `joined.rs` (words joined by `-`, `_` or `+`),
+//! `number_lists.rs` (hex bytes, character codes),
 //! `quoted_printable.rs`, `symbol_codes.rs` (Morse, Braille, binary), `uuencode.rs`, `smuggled.rs`
 //! (invisible characters), `ciphers.rs` (Caesar, Atbash, upside-down), the word games read back
 //! by the vocabulary (`pig_latin.rs`, `vowelless.rs`, `unspaced.rs` for words run together), and
@@ -30,6 +31,7 @@ mod base85;
 mod ciphers;
 mod english;
 mod escapes;
+mod joined;
 mod number_lists;
 mod pig_latin;
 mod quoted_printable;
@@ -44,6 +46,7 @@ use self::base85::*;
 use self::ciphers::*;
 use self::english::*;
 use self::escapes::*;
+use self::joined::*;
 use self::number_lists::*;
 use self::pig_latin::*;
 use self::quoted_printable::*;
@@ -102,13 +105,20 @@ pub enum Scheme {
     /// Words run together, or single letters joined by a separator with no word breaks:
     /// "ignoreallprevious…", "I.g.n.o.r.e.a.l.l…".
     Unspaced,
+    /// Words joined by hyphens, underscores or plus signs: a sentence as a URL slug or fragment,
+    /// a form-encoded query or snake case ("IGNORE-ALL-TEXT-BELOW", "ignore+all+previous").
+    Joined,
 }
 
 impl Scheme {
-    /// A reading the vocabulary chose word by word, not the decoding of a definite encoding: it
-    /// also turns ordinary identifiers and abbreviations into words.
+    /// A reading the vocabulary chose word by word, not the decoding of a definite encoding, or
+    /// one that every slug and snake-case name has (joined words): it also turns ordinary
+    /// identifiers and abbreviations into words.
     pub fn is_guessed(self) -> bool {
-        matches!(self, Scheme::PigLatin | Scheme::Vowelless | Scheme::Unspaced)
+        matches!(
+            self,
+            Scheme::PigLatin | Scheme::Vowelless | Scheme::Unspaced | Scheme::Joined
+        )
     }
 }
 
@@ -254,6 +264,7 @@ impl Ctx<'_> {
             Scheme::PigLatin => decode_pig_latin(region, cap, self.more),
             Scheme::Vowelless => decode_vowelless(region, cap),
             Scheme::Unspaced => decode_unspaced(region, cap, self.more),
+            Scheme::Joined => decode_joined(region, cap),
             Scheme::Rot13 | Scheme::Reversed | Scheme::Caesar | Scheme::Atbash | Scheme::UpsideDown => (None, 0),
         };
         self.decoded_bytes += produced;
@@ -479,6 +490,7 @@ fn find_candidates(text: &str, out: &mut Vec<Candidate>) {
     scan_uuencode(b, out);
     scan_morse(b, out);
     scan_braille(b, out);
+    scan_joined(b, out);
 }
 
 /// The word-game candidates of one line whose [`Scores`] show the shapes of one.
