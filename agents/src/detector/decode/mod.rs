@@ -167,7 +167,7 @@ pub(super) const MAX_GAME_REGION: usize = 8 * 1024;
 /// Text read as word games per layer: 100 KB of one game on one line, read and re-scanned whole,
 /// cost 6–7 ms (3.0–3.2 ms with this cap; 100 KB of plain overrides, 2.0 ms): the other decoders
 /// shrink what they read (base64 by a quarter, character codes by three quarters), these do not.
-const MAX_GAME_BYTES: usize = 16 * 1024;
+pub(super) const MAX_GAME_BYTES: usize = 16 * 1024;
 /// Encoded chars of a base64 run decoded first to reject binary payloads cheaply.
 const BASE64_PROBE: usize = 64;
 
