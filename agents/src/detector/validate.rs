@@ -93,6 +93,14 @@ fn quote_breakout(text: &[u8], start: usize, candidate: &[u8]) -> bool {
     if or_tautology(candidate) {
         return true;
     }
+    // A quote that comments the rest out (`admin'#`, `1' --`) ends the value it closes; one after a bracket,
+    // a space or `=` opens a literal that the text was cut off inside (`querySelector('#`, `<a href="#`).
+    let rest = candidate.get(1..).unwrap_or_default();
+    let rest = rest.strip_prefix(b")").unwrap_or(rest).trim_ascii_start();
+    let after_value = start > 0 && text.get(start - 1).is_some_and(u8::is_ascii_alphanumeric);
+    if (rest.starts_with(b"#") || rest.starts_with(b"--")) && !after_value {
+        return false;
+    }
     let before = &text[start.saturating_sub(QUOTE_LOOKBACK)..start];
     let line = match memchr::memrchr(b'\n', before) {
         Some(i) => &before[i + 1..],
@@ -971,6 +979,13 @@ mod tests {
             "' UNION"
         ));
         assert!(breakout("1' AND SLEEP(5)--", "' AND"));
+        assert!(breakout("admin'#", "'#"));
+        assert!(breakout("1' --", "' --"));
+        assert!(
+            !breakout("var m = modal.querySelector('#", "'#"),
+            "a comment-out after a bracket: a literal opened where the paste was cut"
+        );
+        assert!(!breakout("<li><a href=\"#", "\"#"));
         assert!(
             breakout("Don't paste this: ' UNION SELECT 1 --", "' UNION"),
             "the apostrophe is not a quote"
