@@ -15,6 +15,8 @@ use super::{Candidate, MAX_GAME_BYTES, Scheme, reads_as_english};
 pub(super) const MIN_WORDS: usize = 6;
 /// Longest token read: a longer one is minified code or data, not a sentence someone joined up.
 const MAX_TOKEN: usize = 2048;
+/// Most candidates one layer hands back.
+const MAX_TOKENS: usize = 16;
 /// Longest piece of a reading that counts as a word when the reading is judged.
 const MAX_WORD: usize = 24;
 /// What joins words in place of a space.
@@ -30,10 +32,17 @@ fn ends_token(c: u8) -> bool {
 /// most twice (once ahead of a separator, once behind a chain's first one).
 pub(super) fn scan_joined(b: &[u8], out: &mut Vec<Candidate>) {
     let letter = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphabetic);
-    let mut budget = MAX_GAME_BYTES;
+    let mut budget = Budget {
+        bytes: MAX_GAME_BYTES,
+        tokens: MAX_TOKENS,
+        walked_to: 0,
+    };
     // the chain so far: its first letter, the end of its last word, its words
     let (mut first, mut last_end, mut words) = (0usize, usize::MAX, 0usize);
     for i in memchr::memchr3_iter(SEPARATORS[0], SEPARATORS[1], SEPARATORS[2], b) {
+        if budget.tokens == 0 || budget.bytes == 0 {
+            return;
+        }
         if i == 0 || !letter(i - 1) || !letter(i + 1) {
             continue;
         }
@@ -56,11 +65,25 @@ fn letters<'a>(bytes: impl Iterator<Item = &'a u8>) -> usize {
     bytes.take_while(|c| c.is_ascii_alphabetic()).count()
 }
 
-/// The token around `first..last` (a chain of joined words) as a candidate, unless it is longer
-/// than [`MAX_TOKEN`], is one that is already a candidate, or would take the layer's readings past
-/// `budget` bytes: a reading is as long as its text and is scanned again in full, like a word
-/// game's (100 KB of 2 KB slugs cost 5.6 ms a scan without the bound).
-fn push_token(b: &[u8], first: usize, last: usize, budget: &mut usize, out: &mut Vec<Candidate>) {
+/// What one layer's joined readings may still take.
+struct Budget {
+    /// Bytes of readings: a reading is as long as its text and is scanned again in full, like a
+    /// word game's (100 KB of 2 KB slugs cost 5.6 ms a scan without the bound).
+    bytes: usize,
+    /// Candidates: every decoder draws on the decode's shared count, and a page of slug links
+    /// must not leave none for base64 or the ciphers.
+    tokens: usize,
+    /// The end of the last token looked at, pushed or not: a chain inside it is not walked again
+    /// (`a-b-c-d-e-f1` repeated with no space would walk 4 KB per chain).
+    walked_to: usize,
+}
+
+/// The token around `first..last` (a chain of joined words) as a candidate, unless it lies in the
+/// last token looked at, is longer than [`MAX_TOKEN`], or would overrun the layer's [`Budget`].
+fn push_token(b: &[u8], first: usize, last: usize, budget: &mut Budget, out: &mut Vec<Candidate>) {
+    if first < budget.walked_to {
+        return;
+    }
     let before = b.get(..first).unwrap_or(&[]);
     let start = first
         - before
@@ -76,13 +99,12 @@ fn push_token(b: &[u8], first: usize, last: usize, budget: &mut usize, out: &mut
             .take(MAX_TOKEN + 1)
             .take_while(|&&c| !ends_token(c))
             .count();
-    if end - start > MAX_TOKEN
-        || end - start > *budget
-        || out.last().is_some_and(|c| c.scheme == Scheme::Joined && c.end >= end)
-    {
+    budget.walked_to = end.max(last);
+    if end - start > MAX_TOKEN || end - start > budget.bytes {
         return;
     }
-    *budget -= end - start;
+    budget.bytes -= end - start;
+    budget.tokens -= 1;
     out.push(Candidate {
         start,
         end,
@@ -159,11 +181,19 @@ mod tests {
         }
         let long = format!("a-{}", "word-".repeat(MAX_TOKEN));
         assert!(decoded(&long).is_empty());
-        // the readings of one layer are bounded
+        // the readings of one layer are bounded, in bytes and in number
+        let slug = format!("{} ", "read-this-slug-of-many-words-joined-by-hyphens".repeat(40));
+        let mut out = Vec::new();
+        scan_joined(slug.repeat(1_000).as_bytes(), &mut out);
+        assert_eq!(out.len(), MAX_GAME_BYTES / (slug.len() - 1));
         let slug = "read-this-slug-of-many-words-joined-by-hyphens ";
         let mut out = Vec::new();
-        scan_joined(slug.repeat(10_000).as_bytes(), &mut out);
-        assert_eq!(out.len(), MAX_GAME_BYTES / (slug.len() - 1));
+        scan_joined(slug.repeat(1_000).as_bytes(), &mut out);
+        assert_eq!(out.len(), MAX_TOKENS);
+        // a token too long to read is walked once, not once per chain in it
+        let mut out = Vec::new();
+        scan_joined("a-b-c-d-e-f1".repeat(10_000).as_bytes(), &mut out);
+        assert!(out.is_empty());
     }
 
     #[test]
