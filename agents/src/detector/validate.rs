@@ -93,11 +93,15 @@ fn quote_breakout(text: &[u8], start: usize, candidate: &[u8]) -> bool {
     if or_tautology(candidate) {
         return true;
     }
-    // A quote that comments the rest out (`admin'#`, `1' --`) ends the value it closes; one after a bracket,
-    // a space or `=` opens a literal that the text was cut off inside (`querySelector('#`, `<a href="#`).
+    // A quote that comments the rest out (`admin'#`, `1' --`, `josé'--`, `%' --`, `1)' --`) ends the value it
+    // closes; one after an opening bracket, a space or `=` opens a literal that the text was cut off inside
+    // (`querySelector('#`, `<a href="#`).
     let rest = candidate.get(1..).unwrap_or_default();
     let rest = rest.strip_prefix(b")").unwrap_or(rest).trim_ascii_start();
-    let after_value = start > 0 && text.get(start - 1).is_some_and(u8::is_ascii_alphanumeric);
+    let after_value = start == 0
+        || text
+            .get(start - 1)
+            .is_some_and(|&c| c.is_ascii_alphanumeric() || c >= 0x80 || matches!(c, b'%' | b')'));
     if (rest.starts_with(b"#") || rest.starts_with(b"--")) && !after_value {
         return false;
     }
@@ -981,6 +985,9 @@ mod tests {
         assert!(breakout("1' AND SLEEP(5)--", "' AND"));
         assert!(breakout("admin'#", "'#"));
         assert!(breakout("1' --", "' --"));
+        assert!(breakout("josé'--", "'--"));
+        assert!(breakout("1)' --", "' --"));
+        assert!(breakout("' --", "' --"), "a probe that is the whole text");
         assert!(
             !breakout("var m = modal.querySelector('#", "'#"),
             "a comment-out after a bracket: a literal opened where the paste was cut"
