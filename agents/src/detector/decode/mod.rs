@@ -1325,6 +1325,26 @@ mod tests {
             }
         }
 
+        /// Words joined by separators, with multi-byte characters, quotes and brackets among them:
+        /// the joined-words reader's chains and token walks end on character boundaries.
+        #[test]
+        fn joined_words_among_multibyte_text_give_valid_spans(parts in proptest::collection::vec(prop_oneof![
+            6 => "[a-z]{1,8}", 4 => "[-_+]", 1 => "[ \"'()<>|]", 1 => "[éü€😀ſ]", 1 => "[0-9]",
+        ], 0..200)) {
+            let text = parts.concat();
+            for d in decode(&text) {
+                prop_assert!(d.span.start <= d.span.end && d.span.end <= text.len());
+                prop_assert!(text.is_char_boundary(d.span.start) && text.is_char_boundary(d.span.end));
+            }
+            let mut out = Vec::new();
+            scan_joined(text.as_bytes(), &mut out);
+            for c in &out {
+                prop_assert!(text.get(c.start..c.end).is_some(), "{:?} in {:?}", c, text);
+                let (decoded, _) = decode_joined(text.get(c.start..c.end).unwrap_or(""), 4096);
+                prop_assert!(decoded.is_none_or(|t| t.len() == c.end - c.start));
+            }
+        }
+
         #[test]
         fn encodings_of_arbitrary_text_never_panic(s in "\\PC{0,80}") {
             let refs: String = s.chars().map(|c| format!("&#{};", c as u32)).collect();
