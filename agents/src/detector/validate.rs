@@ -96,12 +96,11 @@ fn quote_breakout(text: &[u8], start: usize, candidate: &[u8]) -> bool {
     // A quote that comments the rest out (`admin'#`, `1' --`, `josé'--`, `%' --`, `1)' --`) ends the value it
     // closes; one after an opening bracket, a space or `=` opens a literal that the text was cut off inside
     // (`querySelector('#`, `<a href="#`).
-    let rest = candidate.get(1..).unwrap_or_default();
-    let rest = rest.strip_prefix(b")").unwrap_or(rest).trim_ascii_start();
+    let rest = after_quote(candidate);
     let after_value = start == 0
         || text
             .get(start - 1)
-            .is_some_and(|&c| c.is_ascii_alphanumeric() || c >= 0x80 || matches!(c, b'%' | b')'));
+            .is_some_and(|&c| is_word_byte(c) || matches!(c, b'%' | b')'));
     if (rest.starts_with(b"#") || rest.starts_with(b"--")) && !after_value {
         return false;
     }
@@ -117,20 +116,29 @@ fn quote_breakout(text: &[u8], start: usize, candidate: &[u8]) -> bool {
 /// for `'`, not an apostrophe between two letters or digits ("it's", "O'Brien"; a byte of a multi-byte
 /// character counts as a letter).
 fn literal_quotes(line: &[u8], quote: u8) -> usize {
-    let word = |i: usize| line.get(i).is_some_and(|&b| b.is_ascii_alphanumeric() || b >= 0x80);
+    let word = |i: usize| line.get(i).copied().is_some_and(is_word_byte);
     memchr::memchr_iter(quote, line)
         .filter(|&i| i == 0 || line[i - 1] != b'\\')
         .filter(|&i| quote != b'\'' || i == 0 || !(word(i - 1) && word(i + 1)))
         .count()
 }
 
+/// A letter or digit of a word, a byte of a multi-byte character counting as a letter.
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b >= 0x80
+}
+
+/// What follows a quote match's quote and the `)` that may close a group after it, spaces skipped.
+fn after_quote(candidate: &[u8]) -> &[u8] {
+    let rest = candidate.get(1..).unwrap_or_default();
+    rest.strip_prefix(b")").unwrap_or(rest).trim_ascii_start()
+}
+
 /// Whether `candidate` (a quote, an optional `)`, then `OR`/`||` and a comparison) compares one value with
 /// itself: `' OR '1'='1`, `" or x=x`, `') OR 'a' LIKE 'a`.
 fn or_tautology(candidate: &[u8]) -> bool {
     let lower = candidate.to_ascii_lowercase();
-    let mut rest = lower.get(1..).unwrap_or_default();
-    rest = rest.strip_prefix(b")").unwrap_or(rest);
-    rest = rest.trim_ascii_start();
+    let rest = after_quote(&lower);
     let Some(after_or) = rest.strip_prefix(b"or").or_else(|| rest.strip_prefix(b"||")) else {
         return false;
     };

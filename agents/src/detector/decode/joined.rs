@@ -65,6 +65,11 @@ fn letters<'a>(bytes: impl Iterator<Item = &'a u8>) -> usize {
     bytes.take_while(|c| c.is_ascii_alphabetic()).count()
 }
 
+/// How many bytes `bytes` starts with before a token ends, up to one past [`MAX_TOKEN`].
+fn within_token<'a>(bytes: impl Iterator<Item = &'a u8>) -> usize {
+    bytes.take(MAX_TOKEN + 1).take_while(|&&c| !ends_token(c)).count()
+}
+
 /// What one layer's joined readings may still take.
 struct Budget {
     /// Bytes of readings: a reading is as long as its text and is scanned again in full, like a
@@ -84,21 +89,8 @@ fn push_token(b: &[u8], first: usize, last: usize, budget: &mut Budget, out: &mu
     if first < budget.walked_to {
         return;
     }
-    let before = b.get(..first).unwrap_or(&[]);
-    let start = first
-        - before
-            .iter()
-            .rev()
-            .take(MAX_TOKEN + 1)
-            .take_while(|&&c| !ends_token(c))
-            .count();
-    let after = b.get(last..).unwrap_or(&[]);
-    let end = last
-        + after
-            .iter()
-            .take(MAX_TOKEN + 1)
-            .take_while(|&&c| !ends_token(c))
-            .count();
+    let start = first - within_token(b.get(..first).unwrap_or(&[]).iter().rev());
+    let end = last + within_token(b.get(last..).unwrap_or(&[]).iter());
     budget.walked_to = end.max(last);
     if end - start > MAX_TOKEN || end - start > budget.bytes {
         return;
