@@ -73,9 +73,10 @@ def self_instruct(root: Path):
             yield text, f"self-instruct:{name}"
 
 
-def shingles(text: str) -> set:
+def shingles(text: str, n: int = 6) -> set:
+    """The runs of `n` words of a text (lowercased, punctuation dropped)."""
     words = re.findall(r"\w+", text.lower())
-    return {" ".join(words[i:i + 6]) for i in range(max(0, len(words) - 5))}
+    return {" ".join(words[i:i + n]) for i in range(max(0, len(words) - n + 1))}
 
 
 class HeldOut:
