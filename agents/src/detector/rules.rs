@@ -60,6 +60,8 @@ use regex_syntax::hir::Hir;
 use super::skills::{Pattern, RuleDef, SkillError, Target};
 use super::{ceil_char_boundary, floor_char_boundary};
 
+mod index;
+
 /// Most hits one rule reports on one text: enough evidence for scoring and spans, and a bound on
 /// the work a text full of repetitions can cause.
 pub const MAX_HITS_PER_RULE: usize = 16;
@@ -381,11 +383,23 @@ impl std::fmt::Debug for AnchoredDfa {
     }
 }
 
+/// What loading learns from a regex rule's parsed pattern ([`analyse_pattern`]), or reads from
+/// the [`index`] of the embedded ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Analysis {
+    gate: Option<Gate>,
+    /// The pattern has capture groups.
+    groups: bool,
+    /// As [`Slot::first`].
+    first: Option<Box<[bool; 256]>>,
+}
+
 /// Per rule: its parsed pattern, gate placement and lazily built engines.
 #[derive(Debug, Default)]
 struct Slot {
-    /// The parsed regex (kept so that the lazy builds do not parse again).
-    hir: Option<Hir>,
+    /// The parsed regex: from the analysis at load, or parsed by the first build when the analysis
+    /// came from the index (kept so that building the regex and the DFA parse once).
+    hir: OnceLock<Option<Hir>>,
     gate: Option<Gate>,
     placement: Option<Placement>,
     /// The pattern has capture groups: a hit's span is group 1.
@@ -398,6 +412,13 @@ struct Slot {
 }
 
 impl Slot {
+    /// The parsed pattern (`None` if it does not parse).
+    fn hir(&self, pattern: &str) -> Option<&Hir> {
+        self.hir
+            .get_or_init(|| regex_syntax::Parser::new().parse(pattern).ok())
+            .as_ref()
+    }
+
     /// Whether a gated scan runs the rule's lazy DFA anchored (at its hits, or from the few bytes
     /// before them) rather than its regex in windows ([`RuleSet::scan_gated`]).
     fn runs_anchored(&self) -> bool {
@@ -424,10 +445,10 @@ impl RuleSet {
         for (i, rule) in set.rules.iter().enumerate() {
             let Some(slot) = set.slots.get(i) else { continue };
             if let Pattern::Regex(p) = &rule.pattern {
-                let re = build_regex(p, slot.hir.as_ref()).map_err(|e| invalid(rule, &*e))?;
+                let re = build_regex(p, slot.hir(p)).map_err(|e| invalid(rule, &*e))?;
                 let _ = slot.regex.set(Some(re));
                 if slot.placement.is_some_and(|p| p.exact_start())
-                    && let Some(hir) = &slot.hir
+                    && let Some(hir) = slot.hir(p)
                 {
                     let dfa = build_dfa(hir).map_err(|e| invalid(rule, &*e))?;
                     let _ = slot.dfa.set(Some(dfa));
@@ -440,9 +461,11 @@ impl RuleSet {
     /// Builds the matchers. Syntax errors fail here with the rule's `file:line`; gated regexes
     /// are built on first use (see [`RuleSet::compile_checked`]).
     pub fn compile(rules: Vec<RuleDef>) -> Result<RuleSet, SkillError> {
-        // Parsing and gate analysis are per rule and most of the load time: spread over a few
-        // threads (the order of the results, and so everything else, does not depend on them).
-        let analysed: Vec<(Slot, Option<Gate>)> = parallel_map(&rules, analyse);
+        // Parsing and gate analysis are per rule and were most of the load time: the embedded
+        // patterns' analyses come from the index, and the others are spread over a few threads
+        // (the order of the results, and so everything else, does not depend on them).
+        let index = index::RuleIndex::read(index::EMBEDDED);
+        let analysed: Vec<(Slot, Option<Gate>)> = parallel_map(&rules, |rule| analyse(rule, index.as_ref()));
         let (slots, gates): (Vec<Slot>, Vec<Option<Gate>>) = analysed.into_iter().unzip();
         let normalized = TargetMatcher::build(&rules, &gates, Target::Normalized)?;
         let raw = TargetMatcher::build(&rules, &gates, Target::Raw)?;
@@ -454,7 +477,7 @@ impl RuleSet {
                 continue;
             };
             if let Pattern::Regex(p) = &rule.pattern {
-                let re = build_regex(p, slot.hir.as_ref()).map_err(|e| invalid(rule, &*e))?;
+                let re = build_regex(p, slot.hir(p)).map_err(|e| invalid(rule, &*e))?;
                 let _ = slot.regex.set(Some(re));
             }
         }
@@ -937,7 +960,7 @@ impl RuleSet {
         slot.regex
             .get_or_init(|| {
                 let Pattern::Regex(p) = &self.rules.get(rule)?.pattern else { return None };
-                match build_regex(p, slot.hir.as_ref()) {
+                match build_regex(p, slot.hir(p)) {
                     Ok(re) => Some(re),
                     Err(e) => {
                         tracing::warn!(rule = %self.rules.get(rule).map_or("", |r| r.id.as_str()), error = %e, "regex failed to compile; rule disabled");
@@ -953,7 +976,10 @@ impl RuleSet {
     /// runs in windows like any other.
     fn dfa(&self, rule: usize) -> Option<&AnchoredDfa> {
         let slot = self.slots.get(rule)?;
-        slot.dfa.get_or_init(|| build_dfa(slot.hir.as_ref()?).ok()).as_ref()
+        let Pattern::Regex(p) = &self.rules.get(rule)?.pattern else {
+            return None;
+        };
+        slot.dfa.get_or_init(|| build_dfa(slot.hir(p)?).ok()).as_ref()
     }
 }
 
@@ -1015,26 +1041,48 @@ fn invalid(rule: &RuleDef, e: &(dyn std::error::Error + 'static)) -> SkillError 
     }
 }
 
-/// A rule's parsed pattern and gate.
-fn analyse(rule: &RuleDef) -> (Slot, Option<Gate>) {
+/// A rule's slot and gate: a regex's [`Analysis`] from `index` when it has the pattern, else from
+/// its parse (a pattern that does not parse gets no gate).
+fn analyse(rule: &RuleDef, index: Option<&index::RuleIndex>) -> (Slot, Option<Gate>) {
     let mut slot = Slot::default();
-    let mut gate = None;
-    if let Pattern::Regex(p) = &rule.pattern
-        && let Ok(hir) = regex_syntax::Parser::new().parse(p)
-    {
-        gate = gate_of(&hir);
-        slot.placement = gate.as_ref().map(|g| g.placement);
-        slot.gate.clone_from(&gate);
-        slot.groups = hir.properties().explicit_captures_len() > 0;
-        // (only a rule run from the starts before its hits looks at it)
-        let from_lookback = slot.runs_anchored() && !slot.placement.is_some_and(|p| p.exact_start());
-        slot.first = match from_lookback.then(|| first_bytes(&hir)) {
-            Some((set, false)) => Some(Box::new(set)),
-            _ => None,
-        };
-        slot.hir = Some(hir);
-    }
-    (slot, gate)
+    let Pattern::Regex(p) = &rule.pattern else {
+        return (slot, None);
+    };
+    let analysis = match index.and_then(|i| i.get(p)) {
+        Some(analysis) => analysis,
+        None => {
+            let Some((hir, analysis)) = analyse_pattern(p) else {
+                return (slot, None);
+            };
+            let _ = slot.hir.set(Some(hir));
+            analysis
+        }
+    };
+    slot.placement = analysis.gate.as_ref().map(|g| g.placement);
+    slot.gate.clone_from(&analysis.gate);
+    slot.groups = analysis.groups;
+    slot.first = analysis.first;
+    (slot, analysis.gate)
+}
+
+/// Parses a regex pattern and works out its gate, capture groups and first bytes; `None` if it
+/// does not parse.
+fn analyse_pattern(pattern: &str) -> Option<(Hir, Analysis)> {
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let gate = gate_of(&hir);
+    let groups = hir.properties().explicit_captures_len() > 0;
+    // (only a rule run from the starts before its hits looks at it)
+    let probe = Slot {
+        placement: gate.as_ref().map(|g| g.placement),
+        gate: gate.clone(),
+        ..Slot::default()
+    };
+    let from_lookback = probe.runs_anchored() && !probe.placement.is_some_and(|p| p.exact_start());
+    let first = match from_lookback.then(|| first_bytes(&hir)) {
+        Some((set, false)) => Some(Box::new(set)),
+        _ => None,
+    };
+    Some((hir, Analysis { gate, groups, first }))
 }
 
 /// Most threads one load or scan uses for work that splits by rule.
@@ -2692,6 +2740,68 @@ mod tests {
         // optional and starred parts add their bytes and let the next part's in
         assert_eq!(first(r"a?b*c"), ("abc".into(), false, false));
         assert!(first(r"a*").2 && first(r"(?:x|)").2 && !first(r"(?:x|y)z?").2);
+    }
+
+    /// The index holds exactly a fresh analysis of every embedded regex rule: a stale one would
+    /// only cost start-up time (see [`index`]), and this keeps it from going stale unnoticed.
+    #[test]
+    fn embedded_rule_index_is_current() {
+        let skills = SkillSet::embedded().unwrap();
+        let analysed: Vec<(String, Analysis)> = skills
+            .rules()
+            .filter_map(|r| match &r.pattern {
+                Pattern::Regex(p) => Some((p.clone(), analyse_pattern(p)?.1)),
+                Pattern::Literal(_) => None,
+            })
+            .collect();
+        let entries: Vec<(&str, &Analysis)> = analysed.iter().map(|(p, a)| (p.as_str(), a)).collect();
+        let fresh = index::encode(&entries);
+        if fresh != index::EMBEDDED && std::env::var_os("AIMDS_UPDATE_RULE_INDEX").is_some() {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/rule-index.bin");
+            std::fs::write(path, &fresh).unwrap();
+            panic!("{path} rewritten: build again so that the binary embeds it");
+        }
+        assert!(
+            fresh == index::EMBEDDED,
+            "agents/data/rule-index.bin is stale (a rule's pattern changed): rewrite it with \
+             `AIMDS_UPDATE_RULE_INDEX=1 cargo test -p aimds-agents rule_index`"
+        );
+        // and loading takes every embedded analysis from it
+        let read = index::RuleIndex::read(index::EMBEDDED).unwrap();
+        for (p, a) in &analysed {
+            assert_eq!(read.get(p).as_ref(), Some(a));
+        }
+    }
+
+    /// A rule that is not in the index is analysed at load: the same gate as from the index.
+    #[test]
+    fn a_rule_missing_from_the_index_is_analysed_at_load() {
+        let skills = SkillSet::embedded().unwrap();
+        let rules: Vec<RuleDef> = skills.rules().cloned().collect();
+        let indexed = RuleSet::compile(rules.clone()).unwrap();
+        let mut changed = 0;
+        let unindexed: Vec<RuleDef> = rules
+            .into_iter()
+            .map(|mut r| {
+                if let Pattern::Regex(p) = &mut r.pattern {
+                    // the same regex, another text
+                    p.insert_str(0, "(?:)");
+                    changed += 1;
+                }
+                r
+            })
+            .collect();
+        assert!(changed > 100);
+        let analysed = RuleSet::compile(unindexed).unwrap();
+        for (i, (a, b)) in indexed.slots.iter().zip(&analysed.slots).enumerate() {
+            assert_eq!(a.gate, b.gate, "{}", indexed.rules[i].id);
+            assert_eq!((a.groups, &a.first), (b.groups, &b.first), "{}", indexed.rules[i].id);
+            // parsed at load, not at the first build
+            assert_eq!(
+                b.hir.get().is_some(),
+                matches!(indexed.rules[i].pattern, Pattern::Regex(_))
+            );
+        }
     }
 
     #[test]
