@@ -3,8 +3,9 @@
 //! A skill folder holds `SKILL.md` (YAML front matter `name`, `description`, `category`, `version`,
 //! then Markdown for humans and agent hosts), `rules.yaml` and optional `rules-*.yaml`, and any other
 //! files as assets (e.g. classifier weights). The skills shipped with AIMDS are compiled into the
-//! binary by `build.rs` ([`SkillSet::embedded`]); user skills load from a folder at run time
-//! ([`SkillSet::from_dir`]). Every bad rule fails the load with `file:line: reason`, the line being
+//! binary by `build.rs` ([`SkillSet::embedded`], which reads the rules from the JSON that
+//! `build.rs` converts them to: libyaml took most of a fresh process's start-up); user skills
+//! load from a folder at run time ([`SkillSet::from_dir`]). Every bad rule fails the load with `file:line: reason`, the line being
 //! the rule's `id:` line, so a typo in a rule never silently disables it.
 //!
 //! Regexes are not compiled here: [`super::rules::RuleSet::compile`] compiles them once, in sets,
@@ -130,7 +131,12 @@ impl SkillSet {
         for (name, files) in folders {
             let origin = format!("skills/{name}");
             let owned: Vec<(String, Vec<u8>)> = files.into_iter().map(|(f, b)| (f.to_owned(), b.to_vec())).collect();
-            set.push(load_skill(name, &origin, owned)?)?;
+            let json: HashMap<&str, &str> = EMBEDDED_RULES_JSON
+                .iter()
+                .filter(|(skill, _, _)| *skill == name)
+                .map(|&(_, file, json)| (file, json))
+                .collect();
+            set.push(load_skill_with(name, &origin, owned, &json)?)?;
         }
         Ok(set)
     }
@@ -280,6 +286,16 @@ fn is_rules_file(name: &str) -> bool {
 
 /// Builds one skill from its folder's files (name → bytes). `origin` prefixes file names in errors.
 fn load_skill(name: &str, origin: &str, files: Vec<(String, Vec<u8>)>) -> Result<Skill, SkillError> {
+    load_skill_with(name, origin, files, &HashMap::new())
+}
+
+/// As [`load_skill`], with rules files already converted to JSON (file name → JSON) by `build.rs`.
+fn load_skill_with(
+    name: &str,
+    origin: &str,
+    files: Vec<(String, Vec<u8>)>,
+    json: &HashMap<&str, &str>,
+) -> Result<Skill, SkillError> {
     let mut skill_md = None;
     let mut rule_files = Vec::new();
     let mut assets = BTreeMap::new();
@@ -317,7 +333,7 @@ fn load_skill(name: &str, origin: &str, files: Vec<(String, Vec<u8>)>) -> Result
             file: path.clone(),
             reason: "not valid UTF-8".into(),
         })?;
-        for rule in parse_rules(&text, &path)? {
+        for rule in parse_rules(&text, &path, json.get(file.as_str()).copied())? {
             if let Some(first) = rules.iter().find(|r| r.id == rule.id) {
                 return Err(duplicate_id(&rule, first));
             }
@@ -421,12 +437,18 @@ struct RawRule {
     counterexamples: Vec<String>,
 }
 
-fn parse_rules(text: &str, file: &str) -> Result<Vec<RuleDef>, SkillError> {
-    let parsed: RulesFile = serde_norway::from_str(text).map_err(|e| SkillError::Rule {
-        file: file.to_owned(),
-        line: e.location().map_or(1, |l| l.line()),
-        reason: e.to_string(),
-    })?;
+/// The rules of one rules file: from `json`, its contents as `build.rs` converted them, when given
+/// and readable, else from the YAML `text` (which says where a mistake is). Line numbers come from
+/// the YAML either way.
+fn parse_rules(text: &str, file: &str, json: Option<&str>) -> Result<Vec<RuleDef>, SkillError> {
+    let parsed: RulesFile = match json.and_then(|j| serde_json::from_str(j).ok()) {
+        Some(parsed) => parsed,
+        None => serde_norway::from_str(text).map_err(|e| SkillError::Rule {
+            file: file.to_owned(),
+            line: e.location().map_or(1, |l| l.line()),
+            reason: e.to_string(),
+        })?,
+    };
     let mut id_lines = id_lines(text);
     let mut rules = Vec::with_capacity(parsed.rules.len());
     for raw in parsed.rules {
@@ -763,5 +785,31 @@ mod tests {
             assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
         }
         assert!(set.rules().count() > 50);
+    }
+
+    /// Every embedded rules file has its JSON form, and it reads as the same rules as the YAML.
+    #[test]
+    fn embedded_rules_read_the_same_from_json_as_from_yaml() {
+        let mut files = 0;
+        for &(skill, file, bytes) in EMBEDDED.iter().filter(|(_, f, _)| is_rules_file(f)) {
+            let json = EMBEDDED_RULES_JSON
+                .iter()
+                .find(|(s, f, _)| *s == skill && *f == file)
+                .map(|&(_, _, json)| json);
+            assert!(json.is_some(), "{skill}/{file} has no JSON form");
+            let text = std::str::from_utf8(bytes).unwrap();
+            let path = format!("skills/{skill}/{file}");
+            let from_json = parse_rules(text, &path, json).unwrap();
+            let from_yaml = parse_rules(text, &path, None).unwrap();
+            assert_eq!(format!("{from_json:?}"), format!("{from_yaml:?}"), "{path}");
+            files += 1;
+        }
+        assert!(files >= 8);
+        // JSON that does not read as rules falls back to the YAML
+        let yaml = "rules:\n  - id: a.b\n    category: prompt_injection\n    severity: high\n    literal: xyz\n";
+        for bad in ["{", r#"{"rules": [{"id": "a.b", "nope": 1}]}"#] {
+            let rules = parse_rules(yaml, "t/rules.yaml", Some(bad)).unwrap();
+            assert_eq!((rules.len(), rules[0].line), (1, 2));
+        }
     }
 }
