@@ -40,8 +40,9 @@
 //! configuration and semantics), used directly for anchored and span-bounded searches, plus a
 //! forward lazy DFA for anchored rules. Both are compiled lazily, the first time a gate says the
 //! rule may match: the Claude Code hook starts one `aimds` process per tool call, so start-up
-//! counts, and most rules never match in a given process. Every regex is *parsed* at compile time
-//! (a pattern that does not parse has no gate, so it is built eagerly with the ungated ones and
+//! counts, and most rules never match in a given process. Every regex is *parsed* at compile time,
+//! or found in the index of the embedded patterns' analyses, which a test keeps current (a
+//! pattern that does not parse has no gate, so it is built eagerly with the ungated ones and
 //! fails with its `file:line`); [`RuleSet::compile_checked`] also builds every regex up front,
 //! which additionally catches size-limit failures (use it for skills loaded at run time; the
 //! embedded skills are built by this crate's tests).
