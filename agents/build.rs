@@ -76,9 +76,28 @@ fn main() {
     }
     out.push_str("];\n");
 
+    // The rule index (agents/data/rule-index.bin) holds what the code in these two files works out
+    // from each pattern; it is read only by a build of the same code (rules/index.rs). The tests
+    // below them are left out, so that editing a test does not make the index stale.
+    let mut analysis = FNV_OFFSET;
+    for file in ["src/detector/rules.rs", "src/detector/rules/index.rs"] {
+        let path = manifest_dir.join(file);
+        println!("cargo:rerun-if-changed={}", path.display());
+        // (carriage returns left out: a checkout with CRLF line ends holds the same code)
+        let text = fs::read_to_string(&path).unwrap_or_default().replace('\r', "");
+        let code = text.split("\n#[cfg(test)]\nmod tests").next().unwrap_or("");
+        analysis = code
+            .bytes()
+            .fold(analysis, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    }
+    println!("cargo:rustc-env=AIMDS_RULE_ANALYSIS={analysis:016x}");
+
     let out_path = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded_skills.rs");
     fs::write(&out_path, out).expect("write embedded_skills.rs");
 }
+
+/// FNV-1a's offset basis (a stable hash: `std`'s `DefaultHasher` may change between releases).
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
 fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = match fs::read_dir(dir) {

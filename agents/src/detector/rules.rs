@@ -2796,7 +2796,7 @@ mod tests {
         }
         assert!(
             fresh == index::EMBEDDED,
-            "agents/data/rule-index.bin is stale (a rule's pattern changed): rewrite it with \
+            "agents/data/rule-index.bin is stale (a rule's pattern or the code that analyses it changed): rewrite it with \
              `AIMDS_UPDATE_RULE_INDEX=1 cargo test -p aimds-agents rule_index`"
         );
         // and loading takes every embedded analysis from it

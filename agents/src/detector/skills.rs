@@ -797,6 +797,11 @@ mod tests {
                 .find(|(s, f, _)| *s == skill && *f == file)
                 .map(|&(_, _, json)| json);
             assert!(json.is_some(), "{skill}/{file} has no JSON form");
+            // and the JSON itself reads (a fallback to the YAML would pass the comparison below)
+            assert!(
+                json.is_some_and(|j| serde_json::from_str::<RulesFile>(j).is_ok()),
+                "{skill}/{file}: its JSON form does not read"
+            );
             let text = std::str::from_utf8(bytes).unwrap();
             let path = format!("skills/{skill}/{file}");
             let from_json = parse_rules(text, &path, json).unwrap();

@@ -6,13 +6,17 @@
 //! literal sets was most of `Detector::new`, about 35 of 45 ms on a 2-core machine, and the Claude
 //! Code hook starts one process per event. The analysis depends on a pattern's text alone, so it
 //! is stored per pattern in `agents/data/rule-index.bin` and compiled into the binary. A pattern
-//! that is not in it (an edited rule, a skill loaded at run time) is analysed at load as before:
-//! a stale index costs start-up time, never a match. The test `embedded_rule_index_is_current`
-//! fails when the file differs from a fresh analysis of the embedded skills, and tells how to
-//! rewrite it (`AIMDS_UPDATE_RULE_INDEX=1 cargo test -p aimds-agents rule_index`).
+//! that is not in it (an edited rule, a skill loaded at run time) is analysed at load as before.
+//! The file also names the code that wrote it (a hash of `rules.rs` and this file without their
+//! tests, from `build.rs`), and a build of other code does not read it: every rule is then
+//! analysed at load. So a stale index costs start-up time, never a match. The test
+//! `embedded_rule_index_is_current` fails when the file differs from a fresh analysis of the
+//! embedded skills, and tells how to rewrite it
+//! (`AIMDS_UPDATE_RULE_INDEX=1 cargo test -p aimds-agents rule_index`).
 //!
-//! Format (little-endian): the magic, then per pattern, sorted by pattern: the pattern
-//! ([`Writer::bytes`]), its flags and what they announce (see [`encode_analysis`]).
+//! Format (little-endian): the magic, the analysing code's hash, the number of patterns, then per
+//! pattern, sorted by pattern: the pattern ([`Reader::bytes`]), its flags and what they announce
+//! (see `encode_analysis`).
 
 use std::collections::HashMap;
 
@@ -22,7 +26,10 @@ use super::{Analysis, Gate, LineStart, Lits, Placement, Requirement};
 pub(super) static EMBEDDED: &[u8] = include_bytes!("../../../data/rule-index.bin");
 
 /// Names the format; a new layout gets a new magic, and an index of another is not read.
-const MAGIC: &[u8] = b"aimds rule index 1\n";
+const MAGIC: &[u8] = b"aimds rule index 2\n";
+
+/// The analysing code this build holds (`build.rs`): an index written by other code is not read.
+const ANALYSIS: &str = env!("AIMDS_RULE_ANALYSIS");
 
 /// Where each pattern's analysis lies in an index.
 pub(super) struct RuleIndex<'a> {
@@ -34,6 +41,9 @@ impl<'a> RuleIndex<'a> {
     /// Entries are decoded when looked up.
     pub(super) fn read(bytes: &'a [u8]) -> Option<RuleIndex<'a>> {
         let mut r = Reader(bytes.strip_prefix(MAGIC)?);
+        if r.bytes()? != ANALYSIS.as_bytes() {
+            return None;
+        }
         let count = r.u32()?;
         let mut entries = HashMap::with_capacity(count.min(4096) as usize);
         for _ in 0..count {
@@ -70,6 +80,7 @@ pub(super) fn encode(entries: &[(&str, &Analysis)]) -> Vec<u8> {
     sorted.sort();
     sorted.dedup_by(|a, b| a.0 == b.0);
     let mut w = Writer(MAGIC.to_vec());
+    w.bytes(ANALYSIS.as_bytes());
     w.len(sorted.len());
     for (pattern, entry) in &sorted {
         w.bytes(pattern.as_bytes());
@@ -131,6 +142,10 @@ fn decode_analysis(r: &mut Reader) -> Option<Analysis> {
         };
         let word_start = r.bool()?;
         let n = r.u32()?;
+        // (a scan keeps one bit per requirement next to `OPENED`: more would not fit)
+        if n as usize > super::MAX_REQUIREMENTS {
+            return None;
+        }
         let mut require = Vec::new();
         for _ in 0..n {
             require.push(Requirement {
@@ -245,14 +260,19 @@ impl<'a> Reader<'a> {
         self.take(usize::try_from(n).ok()?)
     }
 
+    /// A literal set: never empty, and no literal in it empty (either would shut the rule).
     fn lits(&mut self) -> Option<Lits> {
         let n = self.u32()?;
         // (no capacity from the count: a bad count must not allocate)
         let mut lits = Vec::new();
         for _ in 0..n {
-            lits.push(self.bytes()?.to_vec());
+            let l = self.bytes()?;
+            if l.is_empty() {
+                return None;
+            }
+            lits.push(l.to_vec());
         }
-        Some(lits.into())
+        (!lits.is_empty()).then(|| lits.into())
     }
 
     fn reach(&mut self) -> Option<Option<usize>> {
@@ -325,14 +345,46 @@ mod tests {
         counted.extend_from_slice(&u32::MAX.to_le_bytes());
         assert!(RuleIndex::read(&counted).is_none());
         // an entry with a flag no version writes, or a bool that is neither 0 nor 1
-        let mut flags = MAGIC.to_vec();
-        flags.extend_from_slice(&1u32.to_le_bytes());
-        flags.extend_from_slice(&1u32.to_le_bytes());
-        flags.push(b'p');
-        flags.extend_from_slice(&1u32.to_le_bytes());
-        flags.push(0x80);
-        assert!(RuleIndex::read(&flags).is_some_and(|i| i.get("p").is_none()));
+        let mut flags = Writer(MAGIC.to_vec());
+        flags.bytes(ANALYSIS.as_bytes());
+        flags.len(1);
+        flags.bytes(b"p");
+        flags.bytes(&[0x80]);
+        assert!(RuleIndex::read(&flags.0).is_some_and(|i| i.get("p").is_none()));
         let mut r = Reader(&[2]);
         assert!(r.bool().is_none());
+        // no literals, an empty literal
+        assert!(Reader(&[0, 0, 0, 0]).lits().is_none());
+        assert!(Reader(&[1, 0, 0, 0, 0, 0, 0, 0]).lits().is_none());
+    }
+
+    /// An index written by other analysing code (an edit of `rules.rs` not followed by a rewrite of
+    /// the file) is not read, and neither is one with more requirements than a scan keeps.
+    #[test]
+    fn an_index_of_other_code_or_too_many_requirements_is_not_read() {
+        let a = analysis(r"(?i)\bsystem\s+prompt\b");
+        let bytes = encode(&[("p", &a)]);
+        let mut other = MAGIC.to_vec();
+        let mut w = Writer::default();
+        w.bytes(b"0123456789abcdef");
+        other.extend_from_slice(&w.0);
+        other.extend_from_slice(&bytes[MAGIC.len() + 4 + ANALYSIS.len()..]);
+        assert!(RuleIndex::read(&bytes).is_some());
+        assert!(RuleIndex::read(&other).is_none());
+
+        let gate = a.gate.clone().unwrap();
+        let requirement = Requirement {
+            literals: gate.literals.clone(),
+            word_start: true,
+        };
+        let many = Analysis {
+            gate: Some(Gate {
+                require: vec![requirement; super::super::MAX_REQUIREMENTS + 1],
+                ..gate
+            }),
+            ..a
+        };
+        let bytes = encode(&[("p", &many)]);
+        assert!(RuleIndex::read(&bytes).is_some_and(|i| i.get("p").is_none()));
     }
 }
