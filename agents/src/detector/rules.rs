@@ -1916,7 +1916,6 @@ fn shortest_len(literals: &[Vec<u8>]) -> usize {
 /// non-word byte, or the text's start, precedes every match of `hir`).
 fn required_literals(hir: &Hir, bounded: bool, depth: usize, literals: &mut Literals) -> Vec<(Lits, bool)> {
     use regex_syntax::hir::HirKind;
-    use std::collections::BTreeSet;
     if depth > MAX_REQUIRE_DEPTH {
         return Vec::new();
     }
@@ -1947,63 +1946,18 @@ fn required_literals(hir: &Hir, bounded: bool, depth: usize, literals: &mut Lite
                 .iter()
                 .map(|b| required_literals(b, bounded, depth + 1, literals))
                 .collect();
-            // Which set of one branch joins which of another's: the one sharing most literals
-            // with it (a noun set with the other branch's noun set, not with its qualifiers),
-            // so that each union stays as narrow as the branches allow.
-            // (Ordered sets of borrowed literals: counting the shared ones by scanning a vector,
-            // and copying each literal into every union, was most of the rules' compile time.)
-            // A union being built (`None` once a branch had no set left for it), and whether
-            // its literals need only be looked for where a word starts.
-            type Union<'a> = Option<(BTreeSet<&'a [u8]>, bool)>;
-            let mut unions: Vec<Union> = each
-                .first()
-                .map(|b| {
-                    b.iter()
-                        .take(MAX_REQUIREMENTS + 1)
-                        .map(|(l, ws)| Some((l.iter().map(Vec::as_slice).collect(), *ws)))
-                        .collect()
-                })
-                .unwrap_or_default();
-            for branch in each.iter().skip(1) {
-                // The pairs that share most are joined first: taken union by union, a union that
-                // shares nothing with any of this branch's sets (a heading word set beside an AI
-                // noun set) took the set another union was equal to, and both came out wide.
-                let mut pairs: Vec<(usize, usize, usize)> = Vec::new();
-                for (k, slot) in unions.iter().enumerate() {
-                    let Some((union, _)) = slot else { continue };
-                    for (j, (set, _)) in branch.iter().enumerate() {
-                        let shared = set.iter().filter(|l| union.contains(l.as_slice())).count();
-                        pairs.push((shared, k, j));
-                    }
-                }
-                pairs.sort_by_key(|&(shared, k, j)| (std::cmp::Reverse(shared), k, j));
-                let mut joined = vec![false; unions.len()];
-                let mut used = vec![false; branch.len()];
-                for (_, k, j) in pairs {
-                    if joined.get(k).copied().unwrap_or(true) || used.get(j).copied().unwrap_or(true) {
-                        continue;
-                    }
-                    let (Some(Some((union, ws))), Some((set, branch_ws))) = (unions.get_mut(k), branch.get(j)) else {
-                        continue;
-                    };
-                    union.extend(set.iter().map(Vec::as_slice));
-                    *ws &= *branch_ws;
-                    if let (Some(a), Some(b)) = (joined.get_mut(k), used.get_mut(j)) {
-                        (*a, *b) = (true, true);
-                    }
-                }
-                for (slot, joined) in unions.iter_mut().zip(joined) {
-                    if !joined {
-                        *slot = None;
-                    }
-                }
-            }
-            let mut sets: Vec<(Lits, bool)> = unions
-                .into_iter()
-                .flatten()
-                .filter(|(u, _)| u.len() <= MAX_ANCHORS_PER_RULE)
-                .map(|(u, ws)| (u.into_iter().map(<[u8]>::to_vec).collect(), ws))
-                .collect();
+            // Two ways to pair the branches' sets (see `join_branches`); each can keep a union
+            // the other loses, so the one that keeps more (then narrower) sets is taken.
+            let by_overlap = join_branches(&each, true);
+            let in_turn = join_branches(&each, false);
+            let size = |sets: &[(Lits, bool)]| sets.iter().map(|(l, _)| l.len()).sum::<usize>();
+            let mut sets = if (in_turn.len(), std::cmp::Reverse(size(&in_turn)))
+                > (by_overlap.len(), std::cmp::Reverse(size(&by_overlap)))
+            {
+                in_turn
+            } else {
+                by_overlap
+            };
             let prefix = literals.of(hir, true).map(|l| (l, bounded));
             let suffix = literals.of(hir, false).map(|l| (l, false));
             prefer_own(&mut sets, better(prefix, suffix));
@@ -2014,6 +1968,74 @@ fn required_literals(hir: &Hir, bounded: bool, depth: usize, literals: &mut Lite
     };
     sets.sort_by_key(|set| std::cmp::Reverse(rank(set)));
     sets
+}
+
+/// The unions of an alternation's branches' requirement sets: each union joins one set of every
+/// branch, so that every match (which goes through one branch) holds one of its literals. Which set
+/// of one branch joins which of another's: one sharing literals with it (a noun set with the other
+/// branch's noun set, not with its qualifiers), so that each union stays as narrow as the branches
+/// allow. `most_shared_first`: the pairs that share most are joined first; else union by union,
+/// each taking the set that shares most with it of those left (then a union that shares nothing
+/// with any set, a heading word set beside an AI noun set, can take the set another union was
+/// equal to, and both come out wide; but the other order can lose a union this one keeps).
+/// (Ordered sets of borrowed literals: counting the shared ones by scanning a vector, and copying
+/// each literal into every union, was most of the rules' compile time.)
+fn join_branches(each: &[Vec<(Lits, bool)>], most_shared_first: bool) -> Vec<(Lits, bool)> {
+    use std::collections::BTreeSet;
+    // A union being built (`None` once a branch had no set left for it), and whether its literals
+    // need only be looked for where a word starts.
+    type Union<'a> = Option<(BTreeSet<&'a [u8]>, bool)>;
+    let mut unions: Vec<Union> = each
+        .first()
+        .map(|b| {
+            b.iter()
+                .take(MAX_REQUIREMENTS + 1)
+                .map(|(l, ws)| Some((l.iter().map(Vec::as_slice).collect(), *ws)))
+                .collect()
+        })
+        .unwrap_or_default();
+    for branch in each.iter().skip(1) {
+        // (shared literals, union, set of this branch)
+        let mut pairs: Vec<(usize, usize, usize)> = Vec::new();
+        for (k, slot) in unions.iter().enumerate() {
+            let Some((union, _)) = slot else { continue };
+            for (j, (set, _)) in branch.iter().enumerate() {
+                let shared = set.iter().filter(|l| union.contains(l.as_slice())).count();
+                pairs.push((shared, k, j));
+            }
+        }
+        if most_shared_first {
+            pairs.sort_by_key(|&(shared, k, j)| (std::cmp::Reverse(shared), k, j));
+        } else {
+            pairs.sort_by_key(|&(shared, k, j)| (k, std::cmp::Reverse(shared), j));
+        }
+        let mut joined = vec![false; unions.len()];
+        let mut used = vec![false; branch.len()];
+        for (_, k, j) in pairs {
+            if joined.get(k).copied().unwrap_or(true) || used.get(j).copied().unwrap_or(true) {
+                continue;
+            }
+            let (Some(Some((union, ws))), Some((set, branch_ws))) = (unions.get_mut(k), branch.get(j)) else {
+                continue;
+            };
+            union.extend(set.iter().map(Vec::as_slice));
+            *ws &= *branch_ws;
+            if let (Some(a), Some(b)) = (joined.get_mut(k), used.get_mut(j)) {
+                (*a, *b) = (true, true);
+            }
+        }
+        for (slot, joined) in unions.iter_mut().zip(joined) {
+            if !joined {
+                *slot = None;
+            }
+        }
+    }
+    unions
+        .into_iter()
+        .flatten()
+        .filter(|(u, _)| u.len() <= MAX_ANCHORS_PER_RULE)
+        .map(|(u, ws)| (u.into_iter().map(<[u8]>::to_vec).collect(), ws))
+        .collect()
 }
 
 /// How good a requirement is: one the scan finds cheaply ([`findable`]), then a longer shortest
