@@ -134,6 +134,11 @@ struct Placement {
 }
 
 impl Gate {
+    /// Whether the rule runs anchored at its hits, or from the few bytes before them ([`Slot::runs_anchored`]).
+    fn runs_anchored(&self) -> bool {
+        self.placement.exact_start() || self.placement.runs_from_lookback(self.lengths().0)
+    }
+
     /// The lengths of the shortest and the longest literal as searched ([`gate_word`]).
     fn lengths(&self) -> (usize, usize) {
         let shortest = self.literals.iter().map(Vec::len).min().unwrap_or(0);
@@ -423,10 +428,7 @@ impl Slot {
     /// Whether a gated scan runs the rule's lazy DFA anchored (at its hits, or from the few bytes
     /// before them) rather than its regex in windows ([`RuleSet::scan_gated`]).
     fn runs_anchored(&self) -> bool {
-        let (Some(placement), Some(gate)) = (self.placement, &self.gate) else {
-            return false;
-        };
-        placement.exact_start() || placement.runs_from_lookback(gate.lengths().0)
+        self.gate.as_ref().is_some_and(Gate::runs_anchored)
     }
 }
 
@@ -465,8 +467,8 @@ impl RuleSet {
         // Parsing and gate analysis are per rule and were most of the load time: the embedded
         // patterns' analyses come from the index, and the others are spread over a few threads
         // (the order of the results, and so everything else, does not depend on them).
-        let index = index::RuleIndex::read(index::EMBEDDED);
-        let analysed: Vec<(Slot, Option<Gate>)> = parallel_map(&rules, |rule| analyse(rule, index.as_ref()));
+        let index = index::embedded();
+        let analysed: Vec<(Slot, Option<Gate>)> = parallel_map(&rules, |rule| analyse(rule, index));
         let (slots, gates): (Vec<Slot>, Vec<Option<Gate>>) = analysed.into_iter().unzip();
         let normalized = TargetMatcher::build(&rules, &gates, Target::Normalized)?;
         let raw = TargetMatcher::build(&rules, &gates, Target::Raw)?;
@@ -1076,12 +1078,9 @@ fn analyse_pattern(pattern: &str) -> Option<(Hir, Analysis)> {
     let gate = gate_of(&hir);
     let groups = hir.properties().explicit_captures_len() > 0;
     // (only a rule run from the starts before its hits looks at it)
-    let probe = Slot {
-        placement: gate.as_ref().map(|g| g.placement),
-        gate: gate.clone(),
-        ..Slot::default()
-    };
-    let from_lookback = probe.runs_anchored() && !probe.placement.is_some_and(|p| p.exact_start());
+    let from_lookback = gate
+        .as_ref()
+        .is_some_and(|g| g.runs_anchored() && !g.placement.exact_start());
     let first = match from_lookback.then(|| first_bytes(&hir)) {
         Some((set, false)) => Some(Box::new(set)),
         _ => None,
@@ -2859,9 +2858,10 @@ mod tests {
         }
     }
 
-    /// A rule whose two alternatives each name an AI requires the AI noun: the branches' sets are joined where they share most (the noun set
-    /// with the noun set, not with the other branch's heading words), and a set of rare short
-    /// words counts, while one holding a common one ("to") does not.
+    /// A rule whose two alternatives each name an AI requires the AI noun: the branches' sets are
+    /// joined where they share most (the noun set with the noun set, not with the other branch's
+    /// heading words), and a set of rare short words counts, while one holding a common one ("to")
+    /// does not.
     #[test]
     fn requirements_join_the_sets_branches_share_and_take_rare_short_words() {
         let set = RuleSet::compile(vec![rule(

@@ -19,6 +19,7 @@
 //! (see `encode_analysis`).
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use super::{Analysis, Gate, LineStart, Lits, Placement, Requirement};
 
@@ -30,6 +31,13 @@ const MAGIC: &[u8] = b"aimds rule index 2\n";
 
 /// The analysing code this build holds (`build.rs`): an index written by other code is not read.
 const ANALYSIS: &str = env!("AIMDS_RULE_ANALYSIS");
+
+/// The embedded index, read once per process: every [`super::RuleSet::compile`] looks its rules up
+/// in it (`None` when it was written by other code, see above).
+pub(super) fn embedded() -> Option<&'static RuleIndex<'static>> {
+    static INDEX: OnceLock<Option<RuleIndex<'static>>> = OnceLock::new();
+    INDEX.get_or_init(|| RuleIndex::read(EMBEDDED)).as_ref()
+}
 
 /// Where each pattern's analysis lies in an index.
 pub(super) struct RuleIndex<'a> {
