@@ -59,6 +59,7 @@ fn main() {
          static EMBEDDED_RULES_JSON: &[(&str, &str, &str)] = &[\n",
     );
     for (skill, file, path) in &entries {
+        // (the rules files as `skills::is_rules_file` names them; a build script cannot call it)
         if !(file == "rules.yaml" || (file.starts_with("rules-") && file.ends_with(".yaml"))) {
             continue;
         }
@@ -92,8 +93,7 @@ fn main() {
     }
     println!("cargo:rustc-env=AIMDS_RULE_ANALYSIS={analysis:016x}");
 
-    let out_path = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded_skills.rs");
-    fs::write(&out_path, out).expect("write embedded_skills.rs");
+    fs::write(out_dir.join("embedded_skills.rs"), out).expect("write embedded_skills.rs");
 }
 
 /// FNV-1a's offset basis (a stable hash: `std`'s `DefaultHasher` may change between releases).

@@ -5,8 +5,9 @@
 //! files as assets (e.g. classifier weights). The skills shipped with AIMDS are compiled into the
 //! binary by `build.rs` ([`SkillSet::embedded`], which reads the rules from the JSON that
 //! `build.rs` converts them to: libyaml took most of a fresh process's start-up); user skills
-//! load from a folder at run time ([`SkillSet::from_dir`]). Every bad rule fails the load with `file:line: reason`, the line being
-//! the rule's `id:` line, so a typo in a rule never silently disables it.
+//! load from a folder at run time ([`SkillSet::from_dir`]). Every bad rule fails the load with
+//! `file:line: reason`, the line being the rule's `id:` line, so a typo in a rule never silently
+//! disables it.
 //!
 //! Regexes are not compiled here: [`super::rules::RuleSet::compile`] compiles them once, in sets,
 //! and reports an invalid one with the same `file:line` (compiling each regex twice would double
@@ -280,6 +281,7 @@ fn duplicate_id(rule: &RuleDef, first: &RuleDef) -> SkillError {
     }
 }
 
+/// Whether a skill folder's file holds rules (`build.rs` names the same files for their JSON form).
 fn is_rules_file(name: &str) -> bool {
     name == "rules.yaml" || (name.starts_with("rules-") && name.ends_with(".yaml"))
 }
