@@ -185,10 +185,14 @@ struct Token {
 /// The strongest adversarial-suffix window of a text, if one reaches `THRESHOLD` (7).
 /// Linear in the text: each token is read once, and each enters at most `WINDOW` (12) windows.
 pub fn find(text: &str, words: &Vocabulary) -> Option<SuffixHit> {
-    // Sized once for the text's tokens (a token is a word and its space, about six bytes): grown
-    // push by push, the two buffers were reallocated some fourteen times a 1 KB scan, and what that
-    // cost moved by 3 % of the whole scan with the heap's layout from one build to the next.
-    let tokens = (text.len() / 6).clamp(16, MAX_PRESIZED_TOKENS);
+    // Sized once for the text's tokens: grown push by push, the two buffers were reallocated some
+    // fourteen times a 1 KB scan, and what that cost moved by 3 % of the whole scan with the heap's
+    // layout from one build to the next. A token is a word and its space, about six bytes in
+    // English prose, but a line of short words holds more: sized for six, the benchmark's 1 KB
+    // line still grew each buffer once, and whether the allocator copied them moved a scan's cost
+    // by 17 K instructions (3 %) from one run of the same binary to the next. Four bytes a token
+    // holds ordinary prose and costs 12 KB for 1 KB of text.
+    let tokens = (text.len() / 4).clamp(16, MAX_PRESIZED_TOKENS);
     let mut scratch = Scratch {
         tokens: Vec::with_capacity(tokens),
         signals: Vec::with_capacity(tokens),
