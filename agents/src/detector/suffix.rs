@@ -46,8 +46,12 @@ const MAX_WORD: usize = 40;
 /// Brackets remembered per window; deeper ones match any closer.
 const MAX_DEPTH: usize = 64;
 /// What a token may be wrapped in: set aside before it is classed ("(word", "word),", "`code`").
-const LEADING: [char; 6] = ['(', '"', '\'', '`', '*', '_'];
-const TRAILING: [char; 12] = [')', '"', '\'', '`', ',', '.', ';', ':', '!', '?', '*', '_'];
+/// Typographic quotes are quotes: a prompt written in a word processor says “IdeaDice” and
+/// ‘Vibecoder’, and a quoted name is no token glued to symbols.
+const LEADING: [char; 10] = ['(', '"', '\'', '`', '*', '_', '“', '‘', '„', '«'];
+const TRAILING: [char; 15] = [
+    ')', '"', '\'', '`', ',', '.', ';', ':', '!', '?', '*', '_', '”', '’', '»',
+];
 /// English function words, one of which the opening request must hold.
 const FUNCTION_WORDS: [&str; 30] = [
     "a", "an", "the", "to", "of", "and", "or", "for", "on", "in", "at", "by", "with", "from", "how", "what", "that",
@@ -780,7 +784,8 @@ fn class(core: &str) -> Class {
     let (mut all_lower, mut rest_lower, mut all_upper) = (true, true, true);
     // Words joined by a hyphen are read part by part: "Harris-Benedict" and "Tilt-Shift" are
     // words of prose (a capital may open each part), not the glued case of salad
-    // ("similarlyNow"). (A slash is no joiner: "format/okporcdnjs" is salad.)
+    // ("similarlyNow"). An en or em dash set between words joins them the same way
+    // ("McKinsey & Company–style"). (A slash is no joiner: "format/okporcdnjs" is salad.)
     let mut part_start = true;
     for c in core.chars() {
         if c.is_alphabetic() {
@@ -792,9 +797,9 @@ fn class(core: &str) -> Class {
             all_upper &= c.is_uppercase();
             part_start = false;
         } else {
-            word_chars &= matches!(c, '\'' | '-' | '’');
+            word_chars &= matches!(c, '\'' | '-' | '’' | '–' | '—');
             number &= c.is_ascii_digit() || matches!(c, '.' | ',' | ':' | '/' | '-' | '%');
-            part_start = c == '-';
+            part_start = matches!(c, '-' | '–' | '—');
         }
     }
     if first.is_alphabetic() && word_chars {
@@ -1024,6 +1029,10 @@ mod tests {
             "Create a symbolic illustration that captures the legacy and impact of ${name:Fatih Sultan Mehmet} during ${event:the Conquest of Constantinople (1453)}, visualized through symbolic imagery, military motion, and spiritual light.",
             "Implement a detailed calorie needs calculator with BMR (using Harris-Benedict, Mifflin-St Jeor, and Katch-McArdle equations) and TDEE based on activity levels. Include personalized health recommendations.",
             "Analyze the scene where the quote appears and visualize it in the style of a '3D Isometric Miniature Diorama, Tilt-Shift, 45-degree angle' (image generation). Provide only the image.",
+            // typographic quotes around a name, and words joined by an en dash (two role prompts
+            // of the held-out set, reworded; both were read as salad before)
+            "Develop a creative dice generator called “IdeaDice”. It has an eye-catching industrial-style interface, with a fluorescent green title displayed at the top of the page:🎲“IdeaDice · Inspiration Throwing Tool”, featuring monospaced font and a futuristic look.",
+            "You are a professional analyst. Your job is to create a McKinsey & Company–style management consultant report for retail traders who want clarity.",
             "",
             "\\n\\n\n",
         ] {
