@@ -69,6 +69,7 @@ FILES = [
     ("chat_prompts", "scripts/chat_prompts.jsonl", U, "committed"),
     ("indirect_documents", "scripts/indirect_documents.jsonl", T, "committed"),
     ("agent_task_probe", "scripts/agent_task_probe.jsonl", T, "committed"),
+    ("incident_probe", "scripts/incident_probe.jsonl", T, "committed"),
     ("multilingual_attacks", "scripts/multilingual_attacks.jsonl", T, "committed"),
     ("multilingual_benign", "scripts/multilingual_benign.jsonl", T, "committed"),
     ("multilingual_train", "scripts/multilingual_train.jsonl", T, "committed"),
