@@ -155,6 +155,7 @@ FILES = [
      f"python3 scripts/unseen_chat.py ... --roles {E}/awesome_prompts_2026.csv {E}/awesome_prompts_2023.csv"),
 ]
 
+# The same sets as `aimds eval` (mcp-server/src/cli/corpus.rs), so that `report` counts as it does.
 CONTENT_MODERATION = {"harmful_request", "behavior_probe"}
 PII_CATEGORIES = {"pii", "pii_quasi"}
 DEFAULT_OUT = "target/harness"

@@ -455,10 +455,11 @@ fn signals(word: &str) -> usize {
     let (mut prev, mut prev2) = (b' ', b' ');
     let bytes = word.as_bytes();
     // Trailing punctuation is set aside before a token is classed; punctuation before the last
-    // byte that is not is inside the token ("A:-", "e.g").
+    // byte that is not is inside the token ("A:-", "e.g"). Bytes, so only TRAILING's ASCII
+    // characters are looked for: `char::from` of a UTF-8 continuation byte 0xBB is '»'.
     let inner_end = bytes
         .iter()
-        .rposition(|&b| !TRAILING.contains(&char::from(b)))
+        .rposition(|&b| !(b.is_ascii() && TRAILING.contains(&char::from(b))))
         .unwrap_or(0);
     for (i, &b) in bytes.iter().enumerate() {
         let next = bytes.get(i + 1).copied().unwrap_or(b' ');
