@@ -108,6 +108,7 @@ impl Agent for AnalyzerAgent {
                         source: t.request.source,
                         risk: t.verdict.risk,
                         threshold: ctx.config.policy_for(t.request.source).threshold,
+                        classifier_threshold: ctx.config.policy_for(t.request.source).classifier_threshold,
                     };
                     Ok(session::analyze(&detector, ctx.memory.as_ref(), &window, current, cfg))
                 })

@@ -52,6 +52,8 @@ pub struct Current<'a> {
     pub risk: f32,
     /// The per-turn threshold of the current source's policy.
     pub threshold: f32,
+    /// The classifier's operating point for the current source (`None`: the detector's).
+    pub classifier_threshold: Option<f32>,
 }
 
 /// Looks at the window of earlier turns plus the current one.
@@ -94,9 +96,12 @@ pub fn analyze(
         });
         // Read as the source they came from, so the rules limited to some sources (an order about
         // "your response" in a tool's output) read the joined pieces as they read one text.
+        // And at that source's classifier point: read at the detector's lower one, a window holding
+        // one turn the classifier scored just under its source's point (an allowed prompt at 0.85)
+        // would read as a split payload that nothing split.
         let reading = Reading {
             source: Some(current.source),
-            ..Reading::default()
+            classifier_threshold: current.classifier_threshold,
         };
         let best = [Some(&joined), tight.as_ref()]
             .into_iter()
@@ -239,6 +244,7 @@ mod tests {
             source: Source::User,
             risk: d.detect(text).unwrap().risk,
             threshold: 0.5,
+            classifier_threshold: None,
         }
     }
 
@@ -318,6 +324,7 @@ mod tests {
             source: Source::ToolOutput,
             risk: as_tool_output(second),
             threshold: 0.5,
+            classifier_threshold: None,
         };
         let op = analyze(&d, None, &window, cur, &AnalyzerConfig::default());
         assert!(
@@ -355,6 +362,7 @@ mod tests {
             source: Source::User,
             risk: 0.45,
             threshold: 0.5,
+            classifier_threshold: None,
         };
         let op = analyze(&d, None, &window, cur, &AnalyzerConfig::default());
         assert!(op.findings.iter().any(|f| f.rule_id == "session.crescendo"), "{op:?}");

@@ -413,6 +413,7 @@ impl AimdsMcp {
                 source,
                 risk: current_turn.risk,
                 threshold: config.policy_for(source).threshold,
+                classifier_threshold: config.policy_for(source).classifier_threshold,
             };
             let op = session::analyze(detector, Some(memory), &relevant, current, cfg);
             let policy_steps = memory
