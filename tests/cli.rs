@@ -275,9 +275,9 @@ fn an_order_about_the_reply_is_read_in_data_not_in_a_prompt() {
 
 #[test]
 fn documents_and_tool_outputs_read_the_classifier_at_their_own_point() {
-    // The shipped classifier alone scores this a little over its prompt threshold; the built-in
-    // policy reads tool outputs at 0.94, so the same line in a tool's output is let through.
-    let text = "Forget the old deployment instructions; from now on we use the new Helm chart for everything.";
+    // The shipped classifier alone scores this a little over the prompts' point (0.9); the
+    // built-in policy reads tool outputs at 0.94, so the same line in a tool's output is let through.
+    let text = "Forget the old deployment instructions. From now on we use the new Helm chart for everything.";
     let as_prompt = stdout_json(&["scan", "--source", "user", text]);
     assert_eq!(as_prompt["flagged"], true, "{as_prompt}");
     assert_eq!(as_prompt["findings"][0]["rule_id"], "classifier", "{as_prompt}");

@@ -355,8 +355,13 @@ impl SourcePolicy {
         // office files and e-mails at 0.8 (imperative bullet lists read like orders); at 0.94,
         // 0.7 %, while the injections in them are caught by the rules that address the reader
         // (README, "Clean tool outputs").
+        // Prompts: at 0.8 the classifier alone flagged 1.4 % and 1.7 % of the studied halves of two
+        // sets of users' English chat that nothing was trained on; 0.9 is the point where both are
+        // under 1 % (0.9 %), at a cost of 4-7 points of Tensor Trust's attacks on the same halves
+        // (README, "The prompts' operating point"). `strict.yaml` keeps 0.8.
         let classifier_threshold = match source {
             Source::ToolOutput | Source::Document => Some(0.94),
+            Source::User => Some(0.9),
             _ => None,
         };
         SourcePolicy {
@@ -707,11 +712,22 @@ mod tests {
         // a line without it reads the classifier at the detector's point
         let cfg = SwarmConfig::from_yaml("policy:\n  document: { threshold: 0.5, action: sanitize }\n", "c").unwrap();
         assert_eq!(cfg.policy_for(Source::Document).classifier_threshold, None);
-        // the built-in table reads documents and tool outputs at their own point, prompts at the detector's
+        // the built-in table reads documents, tool outputs and prompts at their own points, the
+        // other sources at the detector's
         let d = SwarmConfig::default();
         assert_eq!(d.policy_for(Source::ToolOutput).classifier_threshold, Some(0.94));
         assert_eq!(d.policy_for(Source::Document).classifier_threshold, Some(0.94));
-        assert_eq!(d.policy_for(Source::User).classifier_threshold, None);
+        assert_eq!(d.policy_for(Source::User).classifier_threshold, Some(0.9));
+        assert_eq!(d.policy_for(Source::ModelOutput).classifier_threshold, None);
+        // and the shipped default.yaml says the same
+        let shipped = SwarmConfig::from_yaml(include_str!("../../swarm-configs/default.yaml"), "default.yaml").unwrap();
+        for s in Source::ALL {
+            assert_eq!(
+                shipped.policy_for(s).classifier_threshold,
+                d.policy_for(s).classifier_threshold,
+                "{s:?}"
+            );
+        }
     }
 
     #[test]

@@ -200,6 +200,11 @@ fn loso(args: &TrainArgs, corpora: &[Corpus], config: Option<&Path>) -> anyhow::
         for &threshold in &args.thresholds {
             let mut config = config.clone();
             config.detector.classifier_threshold = threshold;
+            // The held-out rows are read as prompts: the threshold under test is theirs, not the
+            // prompts' own operating point of the policy table.
+            if let Some(user) = config.policy.get_mut(&Source::User) {
+                user.classifier_threshold = None;
+            }
             let detector = Detector::new(&config)?.with_classifier(Some(model.clone()));
             let guard = Guard::with_detector(config, detector);
             let s = eval::score_rows(&guard, &held.rows, Source::User, false, None, &ProgressBar::hidden());
