@@ -15,15 +15,15 @@ use std::sync::Arc;
 
 use aimds_memory::{AllowKind, Memory, NewAllow, NewPattern, NewSignature, Owner, PatternStatus, SearchFilter};
 use aimds_runtime::{
-    Agent, AgentError, Category, Feedback, FeedbackLabel, FeedbackReport, Outcome, Role, SignatureReport, SwarmContext,
-    Task,
+    Agent, AgentError, Category, Feedback, FeedbackLabel, FeedbackReport, Outcome, Role, SignatureReport, Source,
+    SwarmContext, Task,
 };
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::detector::learned::LearnedSignatures;
-use crate::detector::{Detector, truncate};
+use crate::detector::{Detector, Reading, truncate};
 use crate::fast_path::learned_rules;
 use crate::validator::gate::LearningGate;
 
@@ -63,6 +63,9 @@ impl ResearcherAgent {
             ));
         }
         let cfg = &ctx.config.researcher;
+        // A report carries no source; it is read as a prompt, at the prompts' classifier point, so that
+        // an attack a scan let through is "missed" here too.
+        let reading = Reading::of(Source::User, &ctx.config.policy_for(Source::User));
         let digest = format!("{:x}", Sha256::digest(text.as_bytes()));
         match fb.label {
             FeedbackLabel::Attack => {
@@ -81,7 +84,7 @@ impl ResearcherAgent {
                         None,
                     ));
                 }
-                let detection = self.detector.detect(text).ok();
+                let detection = self.detector.detect_for(text, None, reading).ok();
                 let category = fb
                     .category
                     .or_else(|| {
@@ -168,7 +171,11 @@ impl ResearcherAgent {
                 }
                 // An exact entry excuses only this very text. A near-duplicate entry would also excuse variants,
                 // so it is only added when the text is not a clear attack by the rules.
-                let risk = self.detector.detect(text).map(|d| d.risk).unwrap_or(1.0);
+                let risk = self
+                    .detector
+                    .detect_for(text, None, reading)
+                    .map(|d| d.risk)
+                    .unwrap_or(1.0);
                 let reason_text = fb.note.clone().unwrap_or_else(|| "reported benign".to_string());
                 let provenance = format!("feedback:{}", fb.reporter);
                 let add = |kind: AllowKind, threshold: Option<f32>| {

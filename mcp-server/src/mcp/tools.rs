@@ -383,7 +383,12 @@ impl AimdsMcp {
             let detector = shared.swarm.detector();
             let (judged, current_turn) = match &p.text {
                 Some(text) => {
-                    let risk = detector.detect(text).map_err(|e| bad(e.to_string()))?.risk;
+                    // (a candidate prompt, read as a scan reads one: at the prompts' classifier point)
+                    let prompt = Reading::of(Source::User, &config.policy_for(Source::User));
+                    let risk = detector
+                        .detect_for(text, None, prompt)
+                        .map_err(|e| bad(e.to_string()))?
+                        .risk;
                     (
                         "candidate",
                         Turn {
