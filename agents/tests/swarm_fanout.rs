@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aimds_agents::SwarmBuilder;
-use aimds_agents::detector::Reading;
 use aimds_memory::Memory;
 use aimds_runtime::config::Aggregate;
 use aimds_runtime::{
@@ -112,10 +111,8 @@ async fn weighted_averages_the_reviewers_and_survives_one_failing() {
     assert_eq!(reviewers(&v).len(), 3, "{v:?}");
     // The instances' mean is 0.5; weighted against the detector's low risk r with weight 1: (r + 0.5) / 2.
     // (read as the swarm reads a prompt: at the prompts' classifier point)
-    let prompt = Reading::of(Source::User, &swarm.config().policy_for(Source::User));
     let detector = swarm
-        .detector()
-        .detect_for("What is the capital of France?", None, prompt)
+        .detect("What is the capital of France?", Source::User)
         .unwrap()
         .risk;
     let want = detector.max((detector + 0.5) / 2.0);

@@ -103,12 +103,13 @@ impl Agent for AnalyzerAgent {
                             .collect(),
                         None => Vec::new(),
                     };
+                    let policy = ctx.config.policy_for(t.request.source);
                     let current = Current {
                         text: &t.request.text,
                         source: t.request.source,
                         risk: t.verdict.risk,
-                        threshold: ctx.config.policy_for(t.request.source).threshold,
-                        classifier_threshold: ctx.config.policy_for(t.request.source).classifier_threshold,
+                        threshold: policy.threshold,
+                        classifier_threshold: policy.classifier_threshold,
                     };
                     Ok(session::analyze(&detector, ctx.memory.as_ref(), &window, current, cfg))
                 })

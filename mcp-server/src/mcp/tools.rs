@@ -384,9 +384,9 @@ impl AimdsMcp {
             let (judged, current_turn) = match &p.text {
                 Some(text) => {
                     // (a candidate prompt, read as a scan reads one: at the prompts' classifier point)
-                    let prompt = Reading::of(Source::User, &config.policy_for(Source::User));
-                    let risk = detector
-                        .detect_for(text, None, prompt)
+                    let risk = shared
+                        .swarm
+                        .detect(text, Source::User)
                         .map_err(|e| bad(e.to_string()))?
                         .risk;
                     (
@@ -413,12 +413,13 @@ impl AimdsMcp {
                 },
             };
             let source: Source = current_turn.source.parse().unwrap_or(Source::User);
+            let policy = config.policy_for(source);
             let current = Current {
                 text: &current_turn.text,
                 source,
                 risk: current_turn.risk,
-                threshold: config.policy_for(source).threshold,
-                classifier_threshold: config.policy_for(source).classifier_threshold,
+                threshold: policy.threshold,
+                classifier_threshold: policy.classifier_threshold,
             };
             let op = session::analyze(detector, Some(memory), &relevant, current, cfg);
             let policy_steps = memory
