@@ -522,17 +522,12 @@ impl Detector {
                 done.push((i, out));
             }
         }
-        // The suffix check's halves, in order: the second's window wins only if it is better,
-        // as it would in one pass over the text.
+        // The suffix check's halves, in order.
         let half = |k: usize| match suffixes.iter().find(|(j, _)| *j == k) {
             Some(&(_, hit)) => hit,
             None => self.suffix_in(text, suffix_half(text, k)),
         };
-        let suffix = match (half(0), half(1)) {
-            (Some(first), Some(second)) if second.score > first.score => Some(second),
-            (Some(first), _) => Some(first),
-            (None, second) => second,
-        };
+        let suffix = suffix::better(half(0), half(1));
         if let (Some(hit), Some((_, raw))) = (suffix, done.iter_mut().find(|(i, _)| *i == Part::RawRules as usize)) {
             raw.push(suffix_finding(text, hit));
         }

@@ -201,6 +201,16 @@ pub fn find(text: &str, words: &Vocabulary) -> Option<SuffixHit> {
     find_in(text, words, 0..text.len())
 }
 
+/// The best window of two ranges read one after the other ([`find_in`]): the second's only if
+/// strictly better, as one pass keeps the first of equal windows.
+pub fn better(first: Option<SuffixHit>, second: Option<SuffixHit>) -> Option<SuffixHit> {
+    match (first, second) {
+        (Some(f), Some(s)) if s.score > f.score => Some(s),
+        (Some(f), _) => Some(f),
+        (None, s) => s,
+    }
+}
+
 /// [`find`] over the windows whose first token starts in `starts` (byte offsets of `text`);
 /// each window's tokens and its line are read whole. The best window of one range, the first
 /// on a tie, and that of the range after it, kept only if strictly better, is the best window of
@@ -1585,11 +1595,7 @@ mod tests {
 
     /// The halves' best windows, merged as the detector merges them.
     fn merged(text: &str, w: &Vocabulary, middle: usize) -> Option<SuffixHit> {
-        match (find_in(text, w, 0..middle), find_in(text, w, middle..text.len())) {
-            (Some(first), Some(second)) if second.score > first.score => Some(second),
-            (Some(first), _) => Some(first),
-            (None, second) => second,
-        }
+        better(find_in(text, w, 0..middle), find_in(text, w, middle..text.len()))
     }
 
     #[test]
