@@ -432,6 +432,10 @@ impl Detector {
             let mut findings = Vec::new();
             for part in PARTS {
                 self.scan_part(part, text, &norm, learned, &mut hits, &mut findings);
+                // (the suffix finding follows the raw rules', as on two threads below)
+                if matches!(part, Part::RawRules) {
+                    findings.extend(self.suffix_in(text, 0..text.len()).map(|hit| suffix_finding(text, hit)));
+                }
             }
             return (findings, self.classify(&norm, None));
         }
@@ -455,7 +459,7 @@ impl Detector {
             let mut hits = Vec::new();
             while let Some(&job) = JOBS.get(next.fetch_add(1, Ordering::Relaxed)) {
                 match job {
-                    Job::Suffix(k) => suffixes.push((k, self.suffix_in(text, suffix_half(text, k)))),
+                    Job::Suffix(k) => suffixes.push((k, self.suffix_of_half(text, k))),
                     Job::Part(part) => {
                         let mut out = Vec::new();
                         self.scan_part(part, text, norm, learned, &mut hits, &mut out);
@@ -475,7 +479,7 @@ impl Detector {
                     let is_ready = is_ready; // (moved in: a receiver is not Sync)
                     let mut hits = Vec::new();
                     let mut out = Vec::new();
-                    self.raw_rule_findings(text, None, &mut hits, &mut out);
+                    self.raw_findings(text, None, &mut hits, &mut out);
                     let mut done = vec![(Part::RawRules as usize, out)];
                     let (mut sums, mut suffixes) = (Vec::new(), Vec::new());
                     // The suffix check reads the original text: its halves are claimed while the
@@ -488,7 +492,7 @@ impl Detector {
                             .compare_exchange(at, at + 1, Ordering::Relaxed, Ordering::Relaxed)
                             .is_ok()
                         {
-                            suffixes.push((k, self.suffix_in(text, suffix_half(text, k))));
+                            suffixes.push((k, self.suffix_of_half(text, k)));
                         }
                     }
                     if let Some(norm) = is_ready.recv().ok().and_then(|()| norm.get()) {
@@ -513,19 +517,14 @@ impl Detector {
         for (i, &part) in PARTS.iter().enumerate() {
             if !done.iter().any(|(j, _)| *j == i) {
                 let mut out = Vec::new();
-                if matches!(part, Part::RawRules) {
-                    // (the suffix check is the halves' below)
-                    self.raw_rule_findings(text, None, &mut hits, &mut out);
-                } else {
-                    self.scan_part(part, text, norm, learned, &mut hits, &mut out);
-                }
+                self.scan_part(part, text, norm, learned, &mut hits, &mut out);
                 done.push((i, out));
             }
         }
         // The suffix check's halves, in order.
         let half = |k: usize| match suffixes.iter().find(|(j, _)| *j == k) {
             Some(&(_, hit)) => hit,
-            None => self.suffix_in(text, suffix_half(text, k)),
+            None => self.suffix_of_half(text, k),
         };
         let suffix = suffix::better(half(0), half(1));
         if let (Some(hit), Some((_, raw))) = (suffix, done.iter_mut().find(|(i, _)| *i == Part::RawRules as usize)) {
@@ -544,6 +543,16 @@ impl Detector {
             (None, _) => None,
         };
         (findings, classifier)
+    }
+
+    /// The adversarial suffix whose window opens in `starts` (a byte range of `text`), if any.
+    fn suffix_in(&self, text: &str, starts: std::ops::Range<usize>) -> Option<SuffixHit> {
+        suffix::find_in(text, self.suffix_words.as_ref()?, starts)
+    }
+
+    /// [`Detector::suffix_in`] over half `k` of the text ([`Job::Suffix`]).
+    fn suffix_of_half(&self, text: &str, k: usize) -> Option<SuffixHit> {
+        self.suffix_in(text, suffix_half(text, k))
     }
 
     /// One [`Part`] of the scan of the top layer.
@@ -670,29 +679,14 @@ impl Detector {
     /// The findings of the rules over the original text: the one part of a scan that does not
     /// need the normalised text.
     ///
-    /// On the top layer (`at` is `None`) this also looks for an adversarial suffix, which is read
-    /// from the original text's case and punctuation.
+    /// On the top layer (`at` is `None`) this also looks for Zalgo marks. The adversarial suffix,
+    /// read from the original text too, is [`Detector::scan_parts`]' own piece (in two halves on
+    /// two threads), and its finding follows these.
     fn raw_findings(&self, text: &str, at: Option<Span>, hits: &mut Vec<RuleHit>, out: &mut Vec<Finding>) {
-        self.raw_rule_findings(text, at, hits, out);
-        if at.is_none()
-            && let Some(hit) = self.suffix_in(text, 0..text.len())
-        {
-            out.push(suffix_finding(text, hit));
-        }
-    }
-
-    /// The adversarial suffix whose window opens in `starts` (a byte range of `text`), if any.
-    fn suffix_in(&self, text: &str, starts: std::ops::Range<usize>) -> Option<SuffixHit> {
-        suffix::find_in(text, self.suffix_words.as_ref()?, starts)
-    }
-
-    /// [`Detector::raw_findings`] without the suffix check: the rules over the original text, and
-    /// Zalgo marks on the top layer.
-    fn raw_rule_findings(&self, text: &str, at: Option<Span>, hits: &mut Vec<RuleHit>, out: &mut Vec<Finding>) {
         hits.clear();
         self.rules.scan_only(Target::Raw, text, hits);
         self.hit_findings(text, hits, at, Span::new, out);
-        // Zalgo marks and adversarial suffixes are the texture of what was sent, not of a decoding.
+        // Zalgo marks, like adversarial suffixes, are the texture of what was sent, not of a decoding.
         if at.is_some() {
             return;
         }

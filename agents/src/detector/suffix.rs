@@ -237,7 +237,8 @@ pub fn find_in(text: &str, words: &Vocabulary, starts: std::ops::Range<usize>) -
         if start >= starts.end {
             break;
         }
-        if start + line.len() < starts.start {
+        // (a line that ends where the range starts has no token in it)
+        if start + line.len() <= starts.start {
             continue;
         }
         let Some(hit) = line_best(line, start, words, &starts, &mut scratch) else {
@@ -430,11 +431,7 @@ fn body_of<'a>(line: &'a str, offset: usize, starts: &std::ops::Range<usize>) ->
         return Some((line, offset));
     }
     let bytes = line.as_bytes();
-    let space = |at: usize| {
-        bytes
-            .get(at)
-            .is_some_and(|&b| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' '))
-    };
+    let space = |at: usize| bytes.get(at).copied().is_some_and(is_ascii_space);
     // Words between ASCII spaces ("chunks") are tokens, or hold several where a Unicode space
     // splits them, or none when they are only Unicode spaces: counting the chunks that hold one
     // undercounts tokens, so what is read is at least what is needed.
@@ -533,13 +530,9 @@ fn word_signals<'a>(line: &str, out: &'a mut Vec<usize>) -> &'a [usize] {
     let bytes = line.as_bytes();
     let mut start = 0;
     while start < bytes.len() {
-        // (the ASCII characters that `char::is_whitespace` holds; the others are non-ASCII)
         let end = bytes
             .get(start..)
-            .and_then(|rest| {
-                rest.iter()
-                    .position(|&b| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' '))
-            })
+            .and_then(|rest| rest.iter().position(|&b| is_ascii_space(b)))
             .map_or(bytes.len(), |at| start + at);
         let word = bytes.get(start..end).unwrap_or_default();
         if is_plain(word) {
@@ -557,6 +550,12 @@ fn word_signals<'a>(line: &str, out: &'a mut Vec<usize>) -> &'a [usize] {
         start = end + 1;
     }
     out
+}
+
+/// The ASCII characters that `char::is_whitespace` holds (`u8::is_ascii_whitespace` leaves out
+/// the vertical tab); its other characters are not ASCII.
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
 }
 
 /// A word of letters, the first of any case and the rest lowercase, with nothing after it but
@@ -791,7 +790,7 @@ fn window_score(window: &mut [Token], line: &str, offset: usize, visible: &str, 
 /// ([`reads_like_a_word`]): salad glues pieces no word has to a slash ("format/okporcdnjs"), and
 /// such a token keeps its odd shape. A bracketed key's word must be one the list knows.
 fn is_joined_words(word: &str, words: &Vocabulary) -> bool {
-    let core = word.trim_start_matches(LEADING).trim_end_matches(TRAILING);
+    let core = core_of(word);
     // (a round bracket is among the leading characters set aside: "(i)mperative" keeps it)
     let lead = word.len() - word.trim_start_matches(LEADING).len();
     let keyed = match lead.checked_sub(1).and_then(|at| word.get(at..lead + core.len())) {
@@ -811,7 +810,7 @@ fn is_joined_words(word: &str, words: &Vocabulary) -> bool {
             return false;
         };
         if let Some((first, tail)) = buf.split_first_mut() {
-            *first = key.to_ascii_lowercase();
+            *first = *key;
             tail.copy_from_slice(rest);
         }
         return words.knows(buf);
@@ -930,7 +929,7 @@ impl Token {
 /// quoted or not. A shell request names its files so; salad glues a slash to one piece
 /// ("/thread.routingfeature") or stands it between symbols.
 fn is_path(word: &str) -> bool {
-    let core = word.trim_start_matches(LEADING).trim_end_matches(TRAILING);
+    let core = core_of(word);
     let Some(rest) = ["/", "~/", "./", "../"].iter().find_map(|p| core.strip_prefix(p)) else {
         return false;
     };
@@ -1046,7 +1045,7 @@ fn visible_into(word: &str, out: &mut String) -> bool {
 
 /// Reads one token (`start`: its offset in the text), all but its unknown pieces.
 fn token(word: &str, start: usize, end: usize) -> Token {
-    let core = word.trim_start_matches(LEADING).trim_end_matches(TRAILING);
+    let core = core_of(word);
     // "A) Temperature and pressure B) Humidity …": a multiple-choice or list label is neither a
     // capital after a word nor a stray bracket; it reads like a number.
     let label = is_list_label(word);
@@ -1076,6 +1075,11 @@ fn token(word: &str, start: usize, end: usize) -> Token {
         placeholder: false,
         joined: false,
     }
+}
+
+/// A token without what may wrap it ([`LEADING`], [`TRAILING`]): what it is classed by.
+fn core_of(word: &str) -> &str {
+    word.trim_start_matches(LEADING).trim_end_matches(TRAILING)
 }
 
 /// One to three letters or digits and a closing round bracket: `A)`, `b)`, `12)`, `iv)`.
