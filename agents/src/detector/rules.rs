@@ -183,6 +183,52 @@ const MAX_ANCHORED_LOOKBACK: usize = 16;
 /// of text): windows that many would cover most of it anyway.
 const MAX_GATE_HITS_BASE: usize = 4096;
 
+/// Each gate pattern's place among the literals one scan hit ([`RuleSet::scan_gates`]), per
+/// thread: a table as long as the gate patterns (8,000-odd for the normalised text), which would
+/// cost more to allocate and clear per scan than the scan spends using it. Entries carry the stamp
+/// of the scan that wrote them, so a new scan only bumps the stamp.
+#[derive(Debug, Default)]
+struct LiteralPlaces {
+    stamp: u32,
+    /// `stamp << 32 | place` per gate pattern.
+    places: Vec<u64>,
+}
+
+impl LiteralPlaces {
+    /// Starts a scan over `patterns` gate patterns.
+    fn begin(&mut self, patterns: usize) {
+        if self.places.len() < patterns {
+            self.places.resize(patterns, 0);
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            // (once in four billion scans: stamps would repeat)
+            self.places.fill(0);
+            self.stamp = 1;
+        }
+    }
+
+    /// The place of `pattern` in `literals`, appended there on its first hit this scan.
+    fn place(&mut self, pattern: usize, literals: &mut Vec<u32>) -> u32 {
+        let stamp = u64::from(self.stamp) << 32;
+        match self.places.get_mut(pattern) {
+            Some(entry) if *entry & !u64::from(u32::MAX) == stamp => *entry as u32,
+            Some(entry) => {
+                let place = literals.len() as u32;
+                literals.push(pattern as u32);
+                *entry = stamp | u64::from(place);
+                place
+            }
+            // (a pattern past the table cannot come from this target's scanner)
+            None => u32::MAX,
+        }
+    }
+}
+
+thread_local! {
+    static LITERAL_PLACES: std::cell::RefCell<LiteralPlaces> = std::cell::RefCell::new(LiteralPlaces::default());
+}
+
 /// Moves the elements that pass to the front, in order; returns how many did.
 fn retain(v: &mut [u32], mut keep: impl FnMut(u32) -> bool) -> usize {
     let mut n = 0;
@@ -293,8 +339,9 @@ impl LineStart {
         })
     }
 
-    /// This prefix followed by `part`, when `part` matches bytes of a class only (or nothing).
-    fn through(mut self, part: &Hir) -> Option<LineStart> {
+    /// This prefix followed by `part`: the bytes `part` may match join the class. (A class that
+    /// holds most bytes filters little; the walk back is bounded by [`MAX_LINE_WALK`].)
+    fn through(mut self, part: &Hir) -> LineStart {
         use regex_syntax::hir::{Class, HirKind};
         match part.kind() {
             HirKind::Empty => {}
@@ -315,9 +362,16 @@ impl LineStart {
             }
             HirKind::Repetition(r) => return self.through(&r.sub),
             HirKind::Capture(c) => return self.through(&c.sub),
-            _ => return None,
+            // The bytes of a sequence or of a choice are those of its parts (a choice of words,
+            // as the adjectives before `pi.override.new-instructions-banner`'s "instructions":
+            // letters, then, and the prefix still rules out a hit with a period behind it).
+            HirKind::Concat(parts) | HirKind::Alternation(parts) => {
+                return parts.iter().fold(self, |line, part| line.through(part));
+            }
+            // (consumes nothing: a word boundary between the words)
+            HirKind::Look(_) => {}
         }
-        Some(self)
+        self
     }
 
     /// Whether a match may begin at a line start before `at`, with only class bytes between.
@@ -560,33 +614,50 @@ impl RuleSet {
     /// The gated rules of one target: one pass of the gate automaton, then each rule whose gate
     /// (and requirement) hit, over the places its gate hit.
     fn scan_gates(&self, gates: &GateScanner, m: &TargetMatcher, target: Target, text: &str, out: &mut Vec<RuleHit>) {
-        // (literal, start) of every gate hit, in the scanner's order (by start). Which rules a
-        // literal opens, and which requirements it meets, is looked at once per distinct literal
-        // after the pass, and a hit is handed to its rules only when they run: an attack text
-        // hits common literals ("you", "system") that open or serve many rules, most of which
-        // stay shut for want of a requirement.
+        let ran = LITERAL_PLACES
+            .try_with(|cell| match cell.try_borrow_mut() {
+                Ok(mut places) => {
+                    self.scan_gates_with(&mut places, gates, m, target, text, out);
+                    true
+                }
+                Err(_) => false,
+            })
+            .unwrap_or(false);
+        // (a thread being torn down, or a scan inside a scan, which does not happen: a table of its own)
+        if !ran {
+            self.scan_gates_with(&mut LiteralPlaces::default(), gates, m, target, text, out);
+        }
+    }
+
+    /// [`RuleSet::scan_gates`] with this thread's table of literal places.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_gates_with(
+        &self,
+        places: &mut LiteralPlaces,
+        gates: &GateScanner,
+        m: &TargetMatcher,
+        target: Target,
+        text: &str,
+        out: &mut Vec<RuleHit>,
+    ) {
+        // (place of the literal among those hit, start) of every gate hit, in the scanner's order
+        // (by start). Which rules a literal opens, and which requirements it meets, is looked at
+        // once per distinct literal after the pass, and a hit is handed only to the rules that
+        // run: an attack text hits common literals ("you", "system") that open or serve many
+        // rules, most of which stay shut for want of a requirement, and JSON's digits and colons
+        // open a dozen PII rules each. (Handing every hit to every rule its literal opens, and
+        // skipping those that do not run, was a fifth of a 1 KB JSON scan's rule time.)
         // Sized once for about a hit per 16 bytes (ordinary English has one per 8–20): grown
         // push by push, it was reallocated some seven times a 1 KB scan, and whether `realloc`
         // copied depended on the heap's layout (3 % of a scan's instructions between builds).
         let mut hits: Vec<(u32, u32)> = Vec::with_capacity((text.len() / 16).clamp(16, 1 << 14));
-        // The literals hit, in order of their first hit (a bit each marks them seen).
-        let mut seen: Vec<u64> = Vec::new();
-        // Sized for the distinct literals of a busy text (the benchmark's 1 KB prose hits 37, its
-        // 1 KB attack 61): grown push by push from four, it was reallocated four or five times a
-        // scan. Sizing it and `hit_rules` up front took the 1 KB prose from 533.1 K to 529.7 K
-        // instructions a scan (callgrind, `detect_loop`).
+        // The gate patterns hit, in order of their first hit. Sized for the distinct literals of
+        // a busy text (the benchmark's 1 KB prose hits 37, its 1 KB attack 61).
         let mut literals: Vec<u32> = Vec::with_capacity(128);
+        places.begin(m.gate_patterns.len());
         gates.find(text.as_bytes(), |pattern, start| {
-            hits.push((pattern as u32, start as u32));
-            if seen.is_empty() {
-                seen = vec![0; m.gate_patterns.len().div_ceil(64)];
-            }
-            if let Some(word) = seen.get_mut(pattern / 64)
-                && *word & (1 << (pattern % 64)) == 0
-            {
-                *word |= 1 << (pattern % 64);
-                literals.push(pattern as u32);
-            }
+            let place = places.place(pattern, &mut literals);
+            hits.push((place, start as u32));
         });
         if hits.is_empty() {
             return;
@@ -631,20 +702,44 @@ impl RuleSet {
             return;
         }
         hit_rules.sort_unstable();
-        // Hits per rule that runs (`next` is `u32::MAX` for the others).
+        // `next[rule]`: where the rule's next start goes (`u32::MAX`: it does not run, or runs
+        // over the whole text); set to 0 here for the rules that run.
         let mut next = vec![u32::MAX; self.rules.len()];
-        let mut counts = vec![0u32; self.rules.len()];
         for &rule in &hit_rules {
             if let Some(n) = next.get_mut(rule as usize) {
                 *n = 0;
             }
         }
-        for &(pattern, _) in &hits {
-            for &(rule, _) in opens(pattern) {
-                if next.get(rule).is_some_and(|&n| n != u32::MAX)
-                    && let Some(c) = counts.get_mut(rule)
-                {
-                    *c += 1;
+        // Per literal hit (by place), the rules it opens that run: `runs[runs_from[p]..runs_from[p + 1]]`.
+        let mut runs_from: Vec<u32> = Vec::with_capacity(literals.len() + 1);
+        let mut runs: Vec<u32> = Vec::with_capacity(hit_rules.len() * 2);
+        for &pattern in &literals {
+            runs_from.push(runs.len() as u32);
+            runs.extend(
+                opens(pattern)
+                    .iter()
+                    .filter(|&&(rule, _)| next.get(rule).is_some_and(|&n| n != u32::MAX))
+                    .map(|&(rule, _)| rule as u32),
+            );
+        }
+        runs_from.push(runs.len() as u32);
+        let runs_of = |place: u32| {
+            let from = runs_from.get(place as usize).copied().unwrap_or(0) as usize;
+            let to = runs_from.get(place as usize + 1).copied().unwrap_or(0) as usize;
+            runs.get(from..to).unwrap_or(&[])
+        };
+        // Hits per rule that runs: each literal's hits, counted once, go to the rules it opens.
+        let mut per_literal = vec![0u32; literals.len()];
+        for &(place, _) in &hits {
+            if let Some(c) = per_literal.get_mut(place as usize) {
+                *c += 1;
+            }
+        }
+        let mut counts = vec![0u32; self.rules.len()];
+        for (place, &n) in per_literal.iter().enumerate() {
+            for &rule in runs_of(place as u32) {
+                if let Some(c) = counts.get_mut(rule as usize) {
+                    *c += n;
                 }
             }
         }
@@ -653,8 +748,7 @@ impl RuleSet {
         let cap = MAX_GATE_HITS_BASE + text.len() / 16;
         let over_cap = |rule: usize| counts.get(rule).is_some_and(|&c| c as usize > cap);
         // Group the starts by rule (a counting sort, which keeps the scanner's order within a
-        // rule): `next[rule]` is where its next start goes (`u32::MAX`: it does not run, or runs
-        // over the whole text), `groups[i]` where rule i's begin.
+        // rule): `groups[i]` is where rule i's begin.
         let mut groups = Vec::with_capacity(hit_rules.len() + 1);
         let mut total = 0u32;
         for &rule in &hit_rules {
@@ -669,9 +763,9 @@ impl RuleSet {
         }
         groups.push(total);
         let mut starts = vec![0u32; total as usize];
-        for &(pattern, start) in &hits {
-            for &(rule, _) in opens(pattern) {
-                let Some(at) = next.get_mut(rule).filter(|at| **at != u32::MAX) else {
+        for &(place, start) in &hits {
+            for &rule in runs_of(place) {
+                let Some(at) = next.get_mut(rule as usize).filter(|at| **at != u32::MAX) else {
                     continue;
                 };
                 if let Some(slot) = starts.get_mut(*at as usize) {
@@ -2141,7 +2235,7 @@ fn descend(
                 consider(part, b, a, preceded, here, literals, out);
                 descend(part, b, a, preceded, false, literals, out);
                 if i > 0 {
-                    line = line.and_then(|l| l.through(part));
+                    line = line.map(|l| l.through(part));
                 }
             }
         }
@@ -2351,6 +2445,25 @@ mod tests {
     }
 
     #[test]
+    fn literal_places_start_afresh_each_scan_and_when_stamps_wrap() {
+        let mut places = LiteralPlaces::default();
+        let mut literals = Vec::new();
+        places.begin(4);
+        assert_eq!((places.place(2, &mut literals), places.place(0, &mut literals)), (0, 1));
+        assert_eq!((places.place(2, &mut literals), literals.clone()), (0, vec![2, 0]));
+        assert_eq!(places.place(9, &mut literals), u32::MAX, "past the table");
+        // The next scan, over a longer table: earlier places are forgotten.
+        literals.clear();
+        places.begin(6);
+        assert_eq!((places.place(0, &mut literals), places.place(5, &mut literals)), (0, 1));
+        // A stamp that wraps clears the table rather than meet entries of four billion scans ago.
+        places.stamp = u32::MAX;
+        literals.clear();
+        places.begin(6);
+        assert_eq!((places.stamp, places.place(5, &mut literals)), (1, 0));
+    }
+
+    #[test]
     fn hits_without_a_line_start_behind_them_open_nothing() {
         let p = r"(?m)^\s*[\[(*]*\s*(?:system|root)\s*:\s*(?:you|ignore)";
         let g = gate(p).unwrap();
@@ -2361,15 +2474,18 @@ mod tests {
         assert!(line.admits(t.as_bytes(), at(1)), "after spaces and a bracket");
         assert!(line.admits(t.as_bytes(), at(2)), "after a star and a tab");
         assert!(line.admits(b"system", 0), "the text's start");
-        // Only the text's start for `^` without (?m); no line start once a part is not a class.
+        // Only the text's start for `^` without (?m).
         let start_only = gate(r"^\s*system:\s*you").unwrap().line_start.unwrap();
         assert!(!start_only.admits(b"x\nsystem", 2) && start_only.admits(b" system", 1));
-        assert_eq!(
-            gate(r"(?m)^\s*(?:no|te)\s*system:\s*you")
-                .and_then(|g| g.line_start)
-                .map(|_| ()),
-            None
-        );
+        // Words before the literal: their letters join the class, and a hit with any other
+        // byte behind it on its line (another letter, a period) is dropped.
+        let words = gate(r"(?m)^\s*(?:(?:no|te)\b\s*){1,2}system:\s*you").unwrap();
+        let words = words.line_start.expect("a line start through a choice of words");
+        let w = "ten system: you\nthe system: you\nok. no system: you";
+        let at = |n: usize| w.match_indices("system").nth(n).map(|(i, _)| i).unwrap();
+        assert!(words.admits(w.as_bytes(), at(0)), "after letters of the words");
+        assert!(!words.admits(w.as_bytes(), at(1)), "an 'h' behind it");
+        assert!(!words.admits(w.as_bytes(), at(2)), "a period behind it");
         assert_rule_same_as_reference(
             p,
             &[
