@@ -450,8 +450,8 @@ struct Analysis {
     gate: Option<Gate>,
     /// The pattern has capture groups.
     groups: bool,
-    /// As [`Slot::first`].
-    first: Option<Box<[bool; 256]>>,
+    /// As [`Slot::profile`].
+    profile: Option<Profile>,
 }
 
 /// Per rule: its parsed pattern, gate placement and lazily built engines.
@@ -466,9 +466,25 @@ struct Slot {
     groups: bool,
     regex: OnceLock<Option<Regex>>,
     dfa: OnceLock<Option<AnchoredDfa>>,
-    /// The bytes a match can begin with ([`first_bytes`]), for a rule run from lookback starts
-    /// whose matches are never empty: a lookback start at any other byte cannot begin one.
-    first: Option<Box<[bool; 256]>>,
+    /// The bytes at each of the first positions of a match ([`byte_profile`]), for a rule run
+    /// from lookback starts whose matches are never empty: a lookback start whose next bytes are
+    /// not among them cannot begin one.
+    profile: Option<Profile>,
+}
+
+/// Per position from a match's start, the bytes a match may have there (as many positions as
+/// every match has, at most [`PROFILE_BYTES`]).
+type Profile = Box<[[bool; 256]]>;
+
+/// Most positions of a [`Profile`]: the PII rules' runs at JSON's numbers fail by the fifth or
+/// sixth byte ("1042,", "2026-11-03").
+const PROFILE_BYTES: usize = 8;
+
+/// Whether the bytes of `hay` from `at` on may begin a match of a rule with this profile: at least
+/// as many as the profile has, each among its position's bytes.
+fn may_begin(profile: &[[bool; 256]], hay: &[u8], at: usize) -> bool {
+    let rest = hay.get(at..).unwrap_or(&[]);
+    rest.len() >= profile.len() && profile.iter().zip(rest).all(|(set, &b)| set[usize::from(b)])
 }
 
 impl Slot {
@@ -862,18 +878,13 @@ impl RuleSet {
             && let Some(dfa) = self.dfa(rule)
         {
             let mut candidates: Vec<u32> = Vec::with_capacity(starts.len() * 4);
-            let first = slot.first.as_deref();
+            let profile = slot.profile.as_deref();
             let hay = text.as_bytes();
-            // (a start whose byte no match begins with is skipped: its run would fail at once,
-            // but starting a DFA run costs more than the look; JSON's digits and colons open
-            // the PII rules every few bytes, a dozen starts each)
-            let can_begin = |at: u32| {
-                at == 0
-                    || first.is_none_or(|set| {
-                        hay.get(at as usize)
-                            .is_some_and(|&b| set.get(usize::from(b)).copied().unwrap_or(true))
-                    })
-            };
+            // (a start whose next bytes no match begins with is skipped: its run would fail
+            // within a few bytes, but starting a DFA run costs more than the look; JSON's digits
+            // and colons open the PII rules every few bytes, a dozen starts each, and its numbers
+            // and dates are no card, phone or address by their fifth byte)
+            let can_begin = |at: u32| at == 0 || profile.is_none_or(|p| may_begin(p, hay, at as usize));
             // (the first position no earlier start's range reached: ranges of nearby starts
             // overlap, and a position the filter turned down is not looked at again)
             let mut next = 0u32;
@@ -1165,7 +1176,7 @@ fn analyse(rule: &RuleDef, index: Option<&index::RuleIndex>) -> (Slot, Option<Ga
     slot.placement = analysis.gate.as_ref().map(|g| g.placement);
     slot.gate.clone_from(&analysis.gate);
     slot.groups = analysis.groups;
-    slot.first = analysis.first;
+    slot.profile = analysis.profile;
     (slot, analysis.gate)
 }
 
@@ -1179,11 +1190,8 @@ fn analyse_pattern(pattern: &str) -> Option<(Hir, Analysis)> {
     let from_lookback = gate
         .as_ref()
         .is_some_and(|g| g.runs_anchored() && !g.placement.exact_start());
-    let first = match from_lookback.then(|| first_bytes(&hir)) {
-        Some((set, false)) => Some(Box::new(set)),
-        _ => None,
-    };
-    Some((hir, Analysis { gate, groups, first }))
+    let profile = from_lookback.then(|| byte_profile(&hir)).flatten();
+    Some((hir, Analysis { gate, groups, profile }))
 }
 
 /// Most threads one load or scan uses for work that splits by rule.
@@ -1347,6 +1355,90 @@ impl TargetMatcher {
         })
     }
 }
+
+/// The bytes a non-empty match of `hir` that begins past the text's first byte may have at each
+/// of its first positions: one set per position that every such match reaches, at most
+/// [`PROFILE_BYTES`]. Read from the pattern's byte-level NFA, breadth first: look-arounds
+/// consume nothing and are let through, except the text's start (`^` without `(?m)`), which
+/// holds nowhere past it. The walk stops at the first depth where a match may end. `None` when
+/// a match may be empty, or the NFA is too big to walk; then [`first_bytes`] alone (`None` too
+/// where that is no filter).
+fn byte_profile(hir: &Hir) -> Option<Profile> {
+    use regex_automata::nfa::thompson::State;
+    use regex_automata::util::look::Look;
+    let first = || match first_bytes(hir) {
+        (set, false) => Some(vec![set].into_boxed_slice()),
+        (_, true) => None,
+    };
+    let Ok(nfa) = thompson::Compiler::new()
+        .configure(
+            thompson::Config::new()
+                .which_captures(WhichCaptures::None)
+                .nfa_size_limit(Some(PROFILE_NFA_LIMIT)),
+        )
+        .build_from_hir(hir)
+    else {
+        return first();
+    };
+    // (the depth each state was last reached at: a state is expanded once per depth)
+    let mut reached = vec![usize::MAX; nfa.states().len()];
+    let mut current = vec![nfa.start_anchored()];
+    let mut profile = Vec::new();
+    for depth in 0..PROFILE_BYTES {
+        let mut set = [false; 256];
+        let mut next = Vec::new();
+        let mut stack = std::mem::take(&mut current);
+        while let Some(id) = stack.pop() {
+            let Some(seen) = reached.get_mut(id.as_usize()) else {
+                continue;
+            };
+            if *seen == depth {
+                continue;
+            }
+            *seen = depth;
+            let mut step = |start: u8, end: u8, to| {
+                (start..=end).for_each(|b| set[usize::from(b)] = true);
+                next.push(to);
+            };
+            match nfa.state(id) {
+                State::ByteRange { trans } => step(trans.start, trans.end, trans.next),
+                State::Sparse(sparse) => {
+                    for t in sparse.transitions.iter() {
+                        step(t.start, t.end, t.next);
+                    }
+                }
+                State::Dense(dense) => {
+                    for (b, &to) in (0..=u8::MAX).zip(dense.transitions.iter()) {
+                        if to != regex_automata::util::primitives::StateID::ZERO {
+                            step(b, b, to);
+                        }
+                    }
+                }
+                State::Look { look, next } => {
+                    if *look != Look::Start {
+                        stack.push(*next);
+                    }
+                }
+                State::Union { alternates } => stack.extend(alternates.iter().copied()),
+                State::BinaryUnion { alt1, alt2 } => stack.extend([*alt1, *alt2]),
+                State::Capture { next, .. } => stack.push(*next),
+                State::Fail => {}
+                // A match may end here: the positions so far are all every match has.
+                State::Match { .. } => return (!profile.is_empty()).then(|| profile.into_boxed_slice()),
+            }
+        }
+        profile.push(set);
+        if next.is_empty() {
+            // (no match begins past the text's start at all: the empty set says so)
+            break;
+        }
+        current = next;
+    }
+    Some(profile.into_boxed_slice())
+}
+
+/// Largest NFA [`byte_profile`] walks (the rules run from lookback starts are a few hundred states).
+const PROFILE_NFA_LIMIT: usize = 1 << 20;
 
 /// The bytes a non-empty match of `hir` that begins past the text's first byte can begin with
 /// (every UTF-8 byte above ASCII where a class holds a non-ASCII char), and whether `hir` can
@@ -2762,7 +2854,8 @@ mod tests {
     }
 
     /// A match at the text's start is found although its first byte is not in the rule's
-    /// [`first_bytes`] (the `^` branch); past the start only the boundary bytes begin runs.
+    /// [`byte_profile`] (the `^` branch); past the start only boundary bytes followed by three
+    /// digits and a dash begin runs.
     #[test]
     fn a_match_at_the_text_start_is_not_filtered_out() {
         let set = RuleSet::compile(vec![rule(
@@ -2772,12 +2865,15 @@ mod tests {
         )])
         .unwrap();
         assert!(set.slots[0].runs_anchored());
-        assert!(
-            set.slots[0]
-                .first
-                .as_ref()
-                .is_some_and(|f| !f[usize::from(b'5')] && f[usize::from(b' ')])
-        );
+        // A boundary byte (one to four bytes of UTF-8: `[^0-9A-Za-z]` holds non-ASCII chars,
+        // so the digits may come one to four positions later), then digits: a comma or a
+        // space where every alignment wants a digit or a continuation byte rules a start out.
+        let profile = set.slots[0].profile.as_deref().expect("a profile");
+        assert_eq!(profile.len(), PROFILE_BYTES);
+        assert!(!profile[0][usize::from(b'5')] && profile[0][usize::from(b' ')] && profile[0][0xE2]);
+        assert!(may_begin(profile, b"x 555-0123", 1) && may_begin(profile, "x\u{2014}555-0123".as_bytes(), 1));
+        assert!(!may_begin(profile, b"x 5,55-0123", 1) && !may_begin(profile, b"x 55 5-0123", 1));
+        assert!(!may_begin(profile, b"x 555-01", 1), "shorter than any match");
         // (`dense`: a start every few bytes)
         let dense = format!("555-0123 {}: 555-0199", "1 2-3 ".repeat(500));
         let texts = [
@@ -2969,7 +3065,12 @@ mod tests {
         let analysed = RuleSet::compile(unindexed).unwrap();
         for (i, (a, b)) in indexed.slots.iter().zip(&analysed.slots).enumerate() {
             assert_eq!(a.gate, b.gate, "{}", indexed.rules[i].id);
-            assert_eq!((a.groups, &a.first), (b.groups, &b.first), "{}", indexed.rules[i].id);
+            assert_eq!(
+                (a.groups, &a.profile),
+                (b.groups, &b.profile),
+                "{}",
+                indexed.rules[i].id
+            );
             // parsed at load, not at the first build
             assert_eq!(
                 b.hir.get().is_some(),

@@ -98,19 +98,24 @@ pub(super) fn encode(entries: &[(&str, &Analysis)]) -> Vec<u8> {
 }
 
 const GROUPS: u8 = 1;
-const FIRST: u8 = 2;
+const PROFILE: u8 = 2;
 const GATE: u8 = 4;
 
-/// Flags (`GROUPS`, `FIRST`, `GATE`); then the first-byte set as a 256-bit map if `FIRST`; then,
+/// Flags (`GROUPS`, `PROFILE`, `GATE`); then, if `PROFILE`, the byte profile's length and a
+/// 256-bit map per position; then,
 /// if `GATE`: the gate literals, the placement, the word-start flag, the requirements (count, then
 /// literals and word-start flag each) and the line start (a flag, then its class as a bit map and
 /// its two flags).
 #[cfg(test)]
 fn encode_analysis(w: &mut Writer, a: &Analysis) {
-    let flags = u8::from(a.groups) * GROUPS + u8::from(a.first.is_some()) * FIRST + u8::from(a.gate.is_some()) * GATE;
+    let flags =
+        u8::from(a.groups) * GROUPS + u8::from(a.profile.is_some()) * PROFILE + u8::from(a.gate.is_some()) * GATE;
     w.u8(flags);
-    if let Some(first) = &a.first {
-        w.bit_map(first);
+    if let Some(profile) = &a.profile {
+        w.len(profile.len());
+        for set in profile.iter() {
+            w.bit_map(set);
+        }
     }
     let Some(gate) = &a.gate else { return };
     w.lits(&gate.literals);
@@ -133,11 +138,19 @@ fn encode_analysis(w: &mut Writer, a: &Analysis) {
 
 fn decode_analysis(r: &mut Reader) -> Option<Analysis> {
     let flags = r.u8()?;
-    if flags & !(GROUPS | FIRST | GATE) != 0 {
+    if flags & !(GROUPS | PROFILE | GATE) != 0 {
         return None;
     }
-    let first = if flags & FIRST != 0 {
-        Some(Box::new(r.bit_map()?))
+    let profile = if flags & PROFILE != 0 {
+        let n = r.u32()? as usize;
+        if n > super::PROFILE_BYTES {
+            return None;
+        }
+        let mut sets = Vec::with_capacity(n);
+        for _ in 0..n {
+            sets.push(r.bit_map()?);
+        }
+        Some(sets.into_boxed_slice())
     } else {
         None
     };
@@ -183,7 +196,7 @@ fn decode_analysis(r: &mut Reader) -> Option<Analysis> {
     r.0.is_empty().then_some(Analysis {
         gate,
         groups: flags & GROUPS != 0,
-        first,
+        profile,
     })
 }
 
