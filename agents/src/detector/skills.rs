@@ -408,6 +408,9 @@ fn parse_front_matter(md: &str, file: &str) -> Result<FrontMatter, SkillError> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RulesFile {
+    /// Named pieces of regex that this file's rules write as `(?&name)` ([`Fragments`]).
+    #[serde(default)]
+    fragments: BTreeMap<String, String>,
     rules: Vec<RawRule>,
 }
 
@@ -451,17 +454,138 @@ fn parse_rules(text: &str, file: &str, json: Option<&str>) -> Result<Vec<RuleDef
             reason: e.to_string(),
         })?,
     };
+    let fragments = Fragments::new(parsed.fragments, text, file)?;
     let mut id_lines = id_lines(text);
     let mut rules = Vec::with_capacity(parsed.rules.len());
-    for raw in parsed.rules {
+    for mut raw in parsed.rules {
         // The k-th rule with a given id sits on the k-th `id:` line with that id.
         let line = id_lines
             .get_mut(raw.id.as_str())
             .and_then(|v| (!v.is_empty()).then(|| v.remove(0)))
             .unwrap_or(0);
+        if let Some(regex) = &raw.regex {
+            let expanded = fragments.expand(regex).map_err(|reason| SkillError::Rule {
+                file: file.to_owned(),
+                line,
+                reason: format!("rule {}: {reason}", raw.id),
+            })?;
+            raw.regex = Some(expanded);
+        }
         rules.push(check_rule(raw, file, line)?);
     }
     Ok(rules)
+}
+
+/// A rules file's named regex pieces. A list several rules (or several parts of one rule) share,
+/// such as the words for "word for word" in twelve languages, is written once under `fragments:`
+/// and named in a regex as `(?&name)`, which the loader replaces with the piece (in a non-capturing
+/// group unless it is one group already). Without them each copy had to be changed alike, and two
+/// copies of one list had drifted apart. The regex engine never sees the name: a rule's pattern
+/// (in findings, `skills list`, the rule index) is the expanded one. Names are `[a-z0-9_]`;
+/// fragments do not name fragments.
+#[derive(Debug, Default)]
+struct Fragments(HashMap<String, String>);
+
+/// How a regex names a fragment: `(?&name)` (PCRE's call of a named group, which the `regex`
+/// crate rejects, so an unexpanded name can never pass for a pattern).
+const FRAGMENT_OPEN: &str = "(?&";
+
+impl Fragments {
+    fn new(raw: BTreeMap<String, String>, text: &str, file: &str) -> Result<Fragments, SkillError> {
+        let mut fragments = HashMap::with_capacity(raw.len());
+        for (name, piece) in raw {
+            let err = |reason: String| SkillError::Rule {
+                file: file.to_owned(),
+                line: fragment_line(text, &name),
+                reason: format!("fragment {name}: {reason}"),
+            };
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(err("a fragment's name uses only [a-z0-9_]".into()));
+            }
+            if piece.contains(FRAGMENT_OPEN) {
+                return Err(err(format!(
+                    "names another fragment; fragments do not nest ({FRAGMENT_OPEN}…)"
+                )));
+            }
+            // Parsed on its own, so that a mistake in it is reported here and not in every rule
+            // that names it; one group already needs no other around it.
+            let ast = regex_syntax::ast::parse::Parser::new()
+                .parse(&piece)
+                .map_err(|e| err(format!("is not a regex: {e}")))?;
+            let piece = if matches!(ast, regex_syntax::ast::Ast::Group(_)) {
+                piece
+            } else {
+                format!("(?:{piece})")
+            };
+            fragments.insert(name, piece);
+        }
+        Ok(Fragments(fragments))
+    }
+
+    /// `regex` with every `(?&name)` replaced by its fragment. A `(?&` after a backslash or inside
+    /// a character class is left as written (and the regex compiler reports it).
+    fn expand(&self, regex: &str) -> Result<String, String> {
+        if !regex.contains(FRAGMENT_OPEN) {
+            return Ok(regex.to_owned());
+        }
+        let mut out = String::with_capacity(regex.len());
+        let (mut escaped, mut class) = (false, 0usize);
+        let mut rest = regex;
+        while let Some(c) = rest.chars().next() {
+            if !escaped && class == 0 && rest.starts_with(FRAGMENT_OPEN) {
+                let after = &rest[FRAGMENT_OPEN.len()..];
+                let Some(end) = after.find(')') else {
+                    return Err(format!("`{FRAGMENT_OPEN}` without its `)`"));
+                };
+                let name = &after[..end];
+                let Some(piece) = self.0.get(name) else {
+                    let mut known: Vec<&str> = self.0.keys().map(String::as_str).collect();
+                    known.sort_unstable();
+                    return Err(format!(
+                        "names fragment {name:?}, which this file does not define (it defines: {})",
+                        if known.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            known.join(", ")
+                        }
+                    ));
+                };
+                out.push_str(piece);
+                rest = &after[end + 1..];
+                continue;
+            }
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '[' => class += 1,
+                ']' if class > 0 => class -= 1,
+                _ => {}
+            }
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+        Ok(out)
+    }
+}
+
+/// The 1-based line of fragment `name` under `fragments:` (1 if not found).
+fn fragment_line(text: &str, name: &str) -> usize {
+    let mut inside = false;
+    for (i, line) in text.lines().enumerate() {
+        if !line.starts_with(' ') && !line.starts_with('\t') {
+            inside = line.trim_end() == "fragments:";
+            continue;
+        }
+        let trimmed = line.trim_start();
+        if inside && trimmed.strip_prefix(name).is_some_and(|r| r.starts_with(':')) {
+            return i + 1;
+        }
+    }
+    1
 }
 
 /// 1-based line numbers of every `id: <value>` line, by value.
@@ -787,6 +911,52 @@ mod tests {
             assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
         }
         assert!(set.rules().count() > 50);
+    }
+
+    #[test]
+    fn fragments_are_named_once_and_expanded_in_every_rule() {
+        let yaml = "fragments:\n  verbatim: 'word for word|verbatim'\n  polite: '(?:please|kindly)'\nrules:\n  - id: a.b\n    category: prompt_injection\n    severity: high\n    regex: '(?&polite) copy it (?&verbatim)(?: and (?&verbatim))?'\n  - id: a.c\n    category: prompt_injection\n    severity: high\n    regex: 'no fragment \\(?&x\\) here [(?&y)]'\n";
+        let rules = parse_rules(yaml, "f/rules.yaml", None).unwrap();
+        let pattern = |i: usize| match &rules[i].pattern {
+            Pattern::Regex(p) => p.clone(),
+            Pattern::Literal(_) => unreachable!(),
+        };
+        // a choice is grouped, a group is put in as written
+        assert_eq!(
+            pattern(0),
+            "(?:please|kindly) copy it (?:word for word|verbatim)(?: and (?:word for word|verbatim))?"
+        );
+        // after a backslash or inside a class, `(?&` is the regex's own business
+        assert_eq!(pattern(1), r"no fragment \(?&x\) here [(?&y)]");
+        assert_eq!(rules[0].line, 5);
+    }
+
+    #[test]
+    fn a_bad_fragment_or_an_unknown_name_fails_with_its_line() {
+        let rule = |regex: &str| {
+            format!("rules:\n  - id: a.b\n    category: prompt_injection\n    severity: high\n    regex: '{regex}'\n")
+        };
+        let fail = |yaml: String| match parse_rules(&yaml, "f/rules.yaml", None) {
+            Err(SkillError::Rule { file, line, reason }) => (file, line, reason),
+            other => panic!("{other:?}"),
+        };
+        let (file, line, reason) = fail(format!("fragments:\n  one: 'a|b'\n{}", rule("x (?&two)")));
+        assert_eq!((file.as_str(), line), ("f/rules.yaml", 4));
+        assert!(
+            reason.contains("\"two\"") && reason.contains("defines: one"),
+            "{reason}"
+        );
+        let (_, line, reason) = fail(format!("fragments:\n  one: 'a|b'\n  two: '(?:c'\n{}", rule("x")));
+        assert!(
+            line == 3 && reason.contains("fragment two") && reason.contains("not a regex"),
+            "{reason}"
+        );
+        let (_, line, reason) = fail(format!("fragments:\n  one: 'a'\n  two: 'b(?&one)'\n{}", rule("x")));
+        assert!(line == 3 && reason.contains("do not nest"), "{reason}");
+        let (_, line, reason) = fail(format!("fragments:\n  One: 'a'\n{}", rule("x")));
+        assert!(line == 2 && reason.contains("[a-z0-9_]"), "{reason}");
+        let (_, line, reason) = fail(rule("x (?&one"));
+        assert!(line == 2 && reason.contains("without its"), "{reason}");
     }
 
     /// Every embedded rules file has its JSON form, and it reads as the same rules as the YAML.
