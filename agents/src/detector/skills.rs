@@ -482,7 +482,8 @@ fn parse_rules(text: &str, file: &str, json: Option<&str>) -> Result<Vec<RuleDef
 /// group unless it is one group already). Without them each copy had to be changed alike, and two
 /// copies of one list had drifted apart. The regex engine never sees the name: a rule's pattern
 /// (in findings, `skills list`, the rule index) is the expanded one. Names are `[a-z0-9_]`;
-/// fragments do not name fragments.
+/// fragments do not name fragments. A fragment's parentheses must balance; any other mistake in
+/// it fails the rules that name it, at their lines, when they compile.
 #[derive(Debug, Default)]
 struct Fragments(HashMap<String, String>);
 
@@ -511,15 +512,13 @@ impl Fragments {
                     "names another fragment; fragments do not nest ({FRAGMENT_OPEN}…)"
                 )));
             }
-            // Parsed on its own, so that a mistake in it is reported here and not in every rule
-            // that names it; one group already needs no other around it.
-            let ast = regex_syntax::ast::parse::Parser::new()
-                .parse(&piece)
-                .map_err(|e| err(format!("is not a regex: {e}")))?;
-            let piece = if matches!(ast, regex_syntax::ast::Ast::Group(_)) {
-                piece
-            } else {
-                format!("(?:{piece})")
+            // One group already needs no other around it. (Only the parentheses are read here: a
+            // full parse costs a fresh process 20 M instructions for three long fragments, and
+            // any other mistake fails the rule that names it, at its line, when it compiles.)
+            let piece = match one_group(&piece) {
+                Some(true) => piece,
+                Some(false) => format!("(?:{piece})"),
+                None => return Err(err("has unbalanced parentheses or brackets".into())),
             };
             fragments.insert(name, piece);
         }
@@ -570,6 +569,31 @@ impl Fragments {
         }
         Ok(out)
     }
+}
+
+/// Whether `piece` is one group, `(` to its matching `)`; `None` when its parentheses or
+/// brackets do not balance. Escapes and character classes are skipped as the regex parser skips
+/// them.
+fn one_group(piece: &str) -> Option<bool> {
+    let (mut depth, mut class, mut escaped) = (0usize, 0usize, false);
+    // (whether a group closed before the end: then a second part follows it)
+    let mut closed_early = false;
+    for (i, c) in piece.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '[' => class += 1,
+            ']' if class > 0 => class -= 1,
+            _ if class > 0 => {}
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.checked_sub(1)?;
+                closed_early |= depth == 0 && i + 1 < piece.len();
+            }
+            _ => {}
+        }
+    }
+    (depth == 0 && class == 0).then(|| piece.starts_with('(') && !closed_early)
 }
 
 /// The 1-based line of fragment `name` under `fragments:` (1 if not found).
@@ -932,6 +956,17 @@ mod tests {
     }
 
     #[test]
+    fn a_fragment_is_one_group_only_from_its_first_parenthesis_to_its_last() {
+        assert_eq!(one_group("(?:a|b)"), Some(true));
+        assert_eq!(one_group(r"(?:[)]|\)|x)"), Some(true));
+        assert_eq!(one_group("a|b"), Some(false));
+        assert_eq!(one_group("(a)|(b)"), Some(false));
+        assert_eq!(one_group(r"\(a\)"), Some(false));
+        assert_eq!(one_group("[(]x"), Some(false));
+        assert_eq!((one_group("(a"), one_group("a)"), one_group("[a")), (None, None, None));
+    }
+
+    #[test]
     fn a_bad_fragment_or_an_unknown_name_fails_with_its_line() {
         let rule = |regex: &str| {
             format!("rules:\n  - id: a.b\n    category: prompt_injection\n    severity: high\n    regex: '{regex}'\n")
@@ -948,7 +983,7 @@ mod tests {
         );
         let (_, line, reason) = fail(format!("fragments:\n  one: 'a|b'\n  two: '(?:c'\n{}", rule("x")));
         assert!(
-            line == 3 && reason.contains("fragment two") && reason.contains("not a regex"),
+            line == 3 && reason.contains("fragment two") && reason.contains("unbalanced"),
             "{reason}"
         );
         let (_, line, reason) = fail(format!("fragments:\n  one: 'a'\n  two: 'b(?&one)'\n{}", rule("x")));
