@@ -482,8 +482,10 @@ fn parse_rules(text: &str, file: &str, json: Option<&str>) -> Result<Vec<RuleDef
 /// group unless it is one group already). Without them each copy had to be changed alike, and two
 /// copies of one list had drifted apart. The regex engine never sees the name: a rule's pattern
 /// (in findings, `skills list`, the rule index) is the expanded one. Names are `[a-z0-9_]`;
-/// fragments do not name fragments. A fragment's parentheses must balance; any other mistake in
-/// it fails the rules that name it, at their lines, when they compile.
+/// fragments do not name fragments, nor capture. A fragment's parentheses must balance; any other
+/// mistake in it fails the rules that name it, at their lines, when they compile. The flags in
+/// force where a rule names it apply inside it (under `(?x)` its spaces would go): fragments are
+/// written for the rules' own flags, as the rest of the regex is.
 #[derive(Debug, Default)]
 struct Fragments(HashMap<String, String>);
 
@@ -516,9 +518,9 @@ impl Fragments {
             // full parse costs a fresh process 20 M instructions for three long fragments, and
             // any other mistake fails the rule that names it, at its line, when it compiles.)
             let piece = match one_group(&piece) {
-                Some(true) => piece,
-                Some(false) => format!("(?:{piece})"),
-                None => return Err(err("has unbalanced parentheses or brackets".into())),
+                Ok(true) => piece,
+                Ok(false) => format!("(?:{piece})"),
+                Err(reason) => return Err(err(reason.into())),
             };
             fragments.insert(name, piece);
         }
@@ -532,15 +534,15 @@ impl Fragments {
             return Ok(regex.to_owned());
         }
         let mut out = String::with_capacity(regex.len());
-        let (mut escaped, mut class) = (false, 0usize);
+        let mut lexer = Lexer::default();
         let mut rest = regex;
-        while let Some(c) = rest.chars().next() {
-            if !escaped && class == 0 && rest.starts_with(FRAGMENT_OPEN) {
-                let after = &rest[FRAGMENT_OPEN.len()..];
-                let Some(end) = after.find(')') else {
+        loop {
+            if lexer.outside()
+                && let Some(after) = rest.strip_prefix(FRAGMENT_OPEN)
+            {
+                let Some((name, tail)) = after.split_once(')') else {
                     return Err(format!("`{FRAGMENT_OPEN}` without its `)`"));
                 };
-                let name = &after[..end];
                 let Some(piece) = self.0.get(name) else {
                     let mut known: Vec<&str> = self.0.keys().map(String::as_str).collect();
                     known.sort_unstable();
@@ -554,54 +556,104 @@ impl Fragments {
                     ));
                 };
                 out.push_str(piece);
-                rest = &after[end + 1..];
+                rest = tail;
                 continue;
             }
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '[' => class += 1,
-                ']' if class > 0 => class -= 1,
-                _ => {}
-            }
+            let mut chars = rest.chars();
+            let Some(c) = chars.next() else { break };
+            lexer.read(c);
             out.push(c);
-            rest = &rest[c.len_utf8()..];
+            rest = chars.as_str();
         }
         Ok(out)
     }
 }
 
-/// Whether `piece` is one group, `(` to its matching `)`; `None` when its parentheses or
-/// brackets do not balance. Escapes and character classes are skipped as the regex parser skips
-/// them.
-fn one_group(piece: &str) -> Option<bool> {
-    let (mut depth, mut class, mut escaped) = (0usize, 0usize, false);
-    // (whether a group closed before the end: then a second part follows it)
+/// Whether `piece` is one non-capturing group, `(?:` (or `(?flags:`) to its matching `)`. An
+/// error when its parentheses or brackets do not balance, it ends in a lone backslash, or it has
+/// a capture group (which would become group 1, the span every rule that has groups reports, of
+/// every rule that names it).
+fn one_group(piece: &str) -> Result<bool, &'static str> {
+    let mut lexer = Lexer::default();
+    let mut depth = 0usize;
+    // (a group closed before the end: a second part follows it)
     let mut closed_early = false;
     for (i, c) in piece.char_indices() {
+        let active = lexer.outside();
+        lexer.read(c);
+        if !active {
+            continue;
+        }
         match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '[' => class += 1,
-            ']' if class > 0 => class -= 1,
-            _ if class > 0 => {}
-            '(' => depth += 1,
+            '(' => {
+                let after = piece.get(i + 1..).unwrap_or("");
+                if !after.starts_with('?') || after.starts_with("?P<") || after.starts_with("?<") {
+                    return Err("has a capture group (fragments group with `(?:`)");
+                }
+                depth += 1;
+            }
             ')' => {
-                depth = depth.checked_sub(1)?;
+                depth = depth.checked_sub(1).ok_or("has unbalanced parentheses")?;
                 closed_early |= depth == 0 && i + 1 < piece.len();
             }
             _ => {}
         }
     }
-    (depth == 0 && class == 0).then(|| piece.starts_with('(') && !closed_early)
+    if depth != 0 || !lexer.outside() {
+        return Err("has unbalanced parentheses or brackets, or ends in a backslash");
+    }
+    let flags_then_colon = piece
+        .strip_prefix("(?")
+        .and_then(|rest| rest.split_once(':'))
+        .is_some_and(|(flags, _)| flags.chars().all(|c| c.is_ascii_alphabetic() || c == '-'));
+    Ok(flags_then_colon && !closed_early)
+}
+
+/// Where a reader of a regex is, char by char: after a backslash, or inside a character class
+/// (how deep; a `]` right after `[` or `[^` is a literal), where `(` and `(?&` mean nothing.
+#[derive(Debug, Default)]
+struct Lexer {
+    escaped: bool,
+    class: usize,
+    /// Just after a class's `[` (or `[^`).
+    opened: bool,
+    /// That `[` was followed by `^` already.
+    negated: bool,
+}
+
+impl Lexer {
+    /// Outside any class and not escaped: the next char means what it says.
+    fn outside(&self) -> bool {
+        !self.escaped && self.class == 0
+    }
+
+    fn read(&mut self, c: char) {
+        let opened = std::mem::take(&mut self.opened);
+        if std::mem::take(&mut self.escaped) {
+            return;
+        }
+        match c {
+            '\\' => self.escaped = true,
+            '[' => {
+                self.class += 1;
+                (self.opened, self.negated) = (true, false);
+            }
+            '^' if opened && !self.negated => (self.opened, self.negated) = (true, true),
+            ']' if self.class > 0 && !opened => self.class -= 1,
+            _ => {}
+        }
+    }
 }
 
 /// The 1-based line of fragment `name` under `fragments:` (1 if not found).
 fn fragment_line(text: &str, name: &str) -> usize {
     let mut inside = false;
     for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
         if !line.starts_with(' ') && !line.starts_with('\t') {
-            inside = line.trim_end() == "fragments:";
+            inside = line.split(" #").next().unwrap_or("").trim_end() == "fragments:";
             continue;
         }
         let trimmed = line.trim_start();
@@ -957,13 +1009,20 @@ mod tests {
 
     #[test]
     fn a_fragment_is_one_group_only_from_its_first_parenthesis_to_its_last() {
-        assert_eq!(one_group("(?:a|b)"), Some(true));
-        assert_eq!(one_group(r"(?:[)]|\)|x)"), Some(true));
-        assert_eq!(one_group("a|b"), Some(false));
-        assert_eq!(one_group("(a)|(b)"), Some(false));
-        assert_eq!(one_group(r"\(a\)"), Some(false));
-        assert_eq!(one_group("[(]x"), Some(false));
-        assert_eq!((one_group("(a"), one_group("a)"), one_group("[a")), (None, None, None));
+        assert_eq!(one_group("(?:a|b)"), Ok(true));
+        assert_eq!(one_group("(?i:a|b)"), Ok(true));
+        assert_eq!(one_group(r"(?:[)]|\)|x)"), Ok(true));
+        // a `]` first in a class is one of its chars: the class runs on to the next one
+        assert_eq!(one_group("(?:[])]|x)"), Ok(true));
+        assert_eq!(one_group("(?:[^](]a)|(?:b[])])"), Ok(false));
+        assert_eq!(one_group("a|b"), Ok(false));
+        assert_eq!(one_group("(?:a)|(?:b)"), Ok(false));
+        assert_eq!(one_group("(?i)a|b"), Ok(false), "flags alone are no group");
+        assert_eq!(one_group(r"\(a\)"), Ok(false));
+        assert_eq!(one_group("[(]x"), Ok(false));
+        for bad in ["(?:a", "a)", "[a", "a\\", "(a|b)", "(?P<n>a)", "(?<n>a)"] {
+            assert!(one_group(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
