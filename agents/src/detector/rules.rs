@@ -854,7 +854,6 @@ impl RuleSet {
         }
     }
 
-    /// A gated rule over the places its gate hits (`hits`: this rule's, sorted by start).
     /// A gated rule over the places its gate hit (`starts`: sorted, distinct).
     fn scan_gated(&self, rule: usize, target: Target, text: &str, starts: &[u32], out: &mut Vec<RuleHit>) {
         let Some(slot) = self.slots.get(rule) else { return };
