@@ -2985,6 +2985,22 @@ mod tests {
         assert!(ids.len() >= 3, "{ids:?}");
     }
 
+    /// A regex rule without gate literals runs on every text and is built at start-up; two shipped
+    /// rules lost theirs to an alternative that opened with a class (`[a-z0-9._%+-]+@`,
+    /// `(?:^|[\s(\[])`) and cost every scan and every cold start until this caught it.
+    #[test]
+    fn every_embedded_regex_rule_has_a_gate() {
+        let set = embedded_set();
+        let ungated: Vec<&str> = set
+            .rules()
+            .iter()
+            .enumerate()
+            .filter(|(i, r)| matches!(r.pattern, Pattern::Regex(_)) && set.gate_info(*i).is_none())
+            .map(|(_, r)| r.id.as_str())
+            .collect();
+        assert!(ungated.is_empty(), "regex rules without gate literals: {ungated:?}");
+    }
+
     /// The gate scanner skips the inside of words only while no gate literal of a shipped rule
     /// is looked for there: one such literal makes every English text slower.
     #[test]
