@@ -73,6 +73,8 @@ FILES = [
     ("multilingual_attacks", "scripts/multilingual_attacks.jsonl", T, "committed"),
     ("multilingual_benign", "scripts/multilingual_benign.jsonl", T, "committed"),
     ("multilingual_train", "scripts/multilingual_train.jsonl", T, "committed"),
+    # Ordinary texts that reviewers wrote to break a round's rules (stop 45, round 14: 80 + 46).
+    ("rule_review_lookalikes", "scripts/rule_review_lookalikes.jsonl", T, "committed"),
     # Benign training files (in sample for the classifier).
     ("benign_supplement", "target/benign_supplement.jsonl", U,
      "apt-get install fortunes fortunes-min; python3 scripts/benign_supplement.py > target/benign_supplement.jsonl"),
