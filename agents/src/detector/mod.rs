@@ -18,6 +18,7 @@ pub mod classifier;
 pub mod decode;
 pub mod distinct_lines;
 pub mod framing;
+pub mod language;
 pub mod learned;
 pub mod normalize;
 pub mod risk;
@@ -48,6 +49,8 @@ use self::suffix::{SuffixHit, Vocabulary};
 pub const CLASSIFIER_SKILL: &str = "classifier";
 /// File name of the weights inside the classifier skill.
 pub const CLASSIFIER_ASSET: &str = "model.bin";
+/// File name of the weights that read text in other languages ([`language`]); optional.
+pub const CLASSIFIER_OTHER_LANGUAGE_ASSET: &str = "model-multilingual.bin";
 /// The skill whose asset holds the harm-topic model of the framed-harm check ([`framing`]).
 pub const HARM_SKILL: &str = "jailbreak";
 /// File name of that model.
@@ -229,6 +232,9 @@ pub struct Detector {
     /// dropped per text, after the scan, so the scan itself stays the same for every source.
     sourced: Vec<usize>,
     classifier: Option<Model>,
+    /// The classifier's weights for text in other languages than English ([`language`]): used
+    /// only beside the main weights and the English word list.
+    classifier_other: Option<Model>,
     /// The framed-harm check's model (absent when the jailbreak skill or its asset is left out).
     framed_harm: Option<FramedHarm>,
     /// The adversarial-suffix check's word list (absent when the jailbreak skill is left out).
@@ -255,6 +261,10 @@ impl Detector {
             Some(bytes) if config.classifier_weight > 0.0 => Some(Model::from_bytes(bytes)?),
             _ => None,
         };
+        let classifier_other = match skills.asset(CLASSIFIER_SKILL, CLASSIFIER_OTHER_LANGUAGE_ASSET) {
+            Some(bytes) if classifier.is_some() => Some(Model::from_bytes(bytes)?),
+            _ => None,
+        };
         let framed_harm = match skills.asset(HARM_SKILL, HARM_ASSET) {
             Some(bytes) => Some(FramedHarm::new(Model::from_bytes(bytes)?)),
             None => None,
@@ -272,6 +282,7 @@ impl Detector {
             rules,
             sourced,
             classifier,
+            classifier_other,
             framed_harm,
             suffix_words,
             config: config.clone(),
@@ -280,10 +291,22 @@ impl Detector {
     }
 
     /// The same detector with another classifier (or none): used to evaluate a model
-    /// trained without a source (`aimds train --loso`).
+    /// trained without a source (`aimds train --loso`). It reads every language: the weights
+    /// for other languages are left out.
     pub fn with_classifier(mut self, model: Option<Model>) -> Detector {
         self.classifier = model;
+        self.classifier_other = None;
         self
+    }
+
+    /// The classifier weights that read this normalised text: the ones for other languages
+    /// when there are such and the text is not English ([`language::is_other_language`]).
+    fn classifier_for(&self, normalized: &str) -> Option<&Model> {
+        let main = self.classifier.as_ref()?;
+        match (&self.classifier_other, &self.suffix_words) {
+            (Some(other), Some(english)) if language::is_other_language(normalized, english) => Some(other),
+            _ => Some(main),
+        }
     }
 
     pub fn skills(&self) -> &[SkillSummary] {
@@ -442,14 +465,17 @@ impl Detector {
         let norm: OnceLock<Normalized> = OnceLock::new();
         let read: OnceLock<DistinctLines> = OnceLock::new();
         let plan: OnceLock<Option<WindowPlan>> = OnceLock::new();
-        let model = self.classifier.as_ref();
+        // Which weights read the text is known once it is normalised; every chunk uses the same.
+        let chosen: OnceLock<Option<&Model>> = OnceLock::new();
+        let model_of = |norm: &Normalized| *chosen.get_or_init(|| self.classifier_for(&norm.text));
         let read_of = |norm: &Normalized| read.get_or_init(|| DistinctLines::new(&norm.text));
         let plan_of = |norm: &Normalized| {
-            plan.get_or_init(|| model.and_then(|m| m.plan(read_of(norm).text(&norm.text), CLASSIFIER_CHUNKS)))
+            plan.get_or_init(|| model_of(norm).and_then(|m| m.plan(read_of(norm).text(&norm.text), CLASSIFIER_CHUNKS)))
                 .as_ref()
         };
-        let chunk =
-            |norm: &Normalized, k: usize| Some(model?.chunk_sums(read_of(norm).text(&norm.text), plan_of(norm)?, k));
+        let chunk = |norm: &Normalized, k: usize| {
+            Some(model_of(norm)?.chunk_sums(read_of(norm).text(&norm.text), plan_of(norm)?, k))
+        };
         let next = AtomicUsize::new(0);
         // The parts one thread ran, with their place in PARTS, and the classifier chunks it summed.
         let claim = |norm: &Normalized,
@@ -533,7 +559,7 @@ impl Detector {
         done.sort_by_key(|(i, _)| *i);
         let findings = done.into_iter().flat_map(|(_, f)| f).collect();
         // (chunks missing from `sums` are summed by `best_from`)
-        let classifier = match (model, plan_of(norm)) {
+        let classifier = match (model_of(norm), plan_of(norm)) {
             (Some(m), Some(plan)) => {
                 let read = read_of(norm);
                 Some(self.scored(norm, read, m.best_from(read.text(&norm.text), plan, sums), None))
@@ -778,7 +804,7 @@ impl Detector {
 
     /// [`Detector::classify`] with the lines it reads (`read`, of `norm`) already found.
     fn classify_read(&self, norm: &Normalized, read: &DistinctLines, at: Option<Span>) -> Option<(f32, Span)> {
-        let model = self.classifier.as_ref()?;
+        let model = self.classifier_for(&norm.text)?;
         Some(self.scored(norm, read, model.best_window(read.text(&norm.text)), at))
     }
 
@@ -1283,6 +1309,39 @@ mod tests {
     fn embedded_skills_include_the_classifier() {
         assert!(detector().has_classifier());
         assert!(detector().skills().len() >= 8);
+        assert!(
+            detector().classifier_other.is_some(),
+            "model-multilingual.bin is embedded"
+        );
+    }
+
+    #[test]
+    fn text_in_another_language_is_read_by_the_other_weights() {
+        // weights for other languages that read everything as an attack, and main weights that
+        // read nothing as one: which of them ran shows in the classifier's probability
+        let mut d = Detector::new(&SwarmConfig::default()).unwrap();
+        let dim = d.classifier.as_ref().map(Model::dim_bits).unwrap_or(18);
+        let zeros = vec![0.0f32; 1 << dim];
+        d.classifier = Some(Model::from_float(dim, -12.0, &zeros));
+        d.classifier_other = Some(Model::from_float(dim, 12.0, &zeros));
+        let spanish = "¿Podrías recomendarme un buen libro sobre la historia de Roma y sus emperadores?";
+        let english = "Could you recommend a good book about the history of Rome and its emperors?";
+        let chinese = "你能推荐一本关于罗马历史的好书吗？";
+        let high = |d: &Detector, text: &str| d.detect(text).unwrap().classifier.is_some_and(|p| p > 0.9);
+        assert!(high(&d, spanish));
+        assert!(!high(&d, english));
+        assert!(!high(&d, chinese));
+        // the long-text path (two threads, the classifier's pass in chunks) chooses the same way
+        let long_spanish = spanish.repeat(PARALLEL_SCAN_BYTES / spanish.len() + 2);
+        let long_english = english.repeat(PARALLEL_SCAN_BYTES / english.len() + 2);
+        assert!(high(&d, &long_spanish));
+        assert!(!high(&d, &long_english));
+        // without the other weights every text is read by the main ones
+        d.classifier_other = None;
+        assert!(!high(&d, spanish));
+        // and `with_classifier` (leave-one-source-out runs) leaves them out
+        let d = Detector::new(&SwarmConfig::default()).unwrap().with_classifier(None);
+        assert!(d.classifier_other.is_none());
     }
 
     #[test]

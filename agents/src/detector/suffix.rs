@@ -1254,12 +1254,18 @@ impl Unknown {
     }
 }
 
+/// The shipped English word list (the jailbreak skill's asset), for tests here and in [`super::language`].
+#[cfg(test)]
+pub(crate) fn shipped_words() -> Vocabulary {
+    Vocabulary::from_bytes(include_bytes!("../../../skills/jailbreak/english-words.txt"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn words() -> Vocabulary {
-        Vocabulary::from_bytes(include_bytes!("../../../skills/jailbreak/english-words.txt"))
+        shipped_words()
     }
 
     #[test]
