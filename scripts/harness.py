@@ -75,6 +75,9 @@ FILES = [
     ("multilingual_train", "scripts/multilingual_train.jsonl", T, "committed"),
     # Ordinary texts that reviewers wrote to break a round's rules (stop 45, round 14: 80 + 46).
     ("rule_review_lookalikes", "scripts/rule_review_lookalikes.jsonl", T, "committed"),
+    # Ordinary text in ten languages, written after the multilingual weights (stop 45), nothing trained on it.
+    ("multilingual_ordinary", "scripts/multilingual_ordinary.jsonl", T, "committed"),
+    ("multilingual_ordinary@user", "scripts/multilingual_ordinary.jsonl", U, "committed"),
     # Benign training files (in sample for the classifier).
     ("benign_supplement", "target/benign_supplement.jsonl", U,
      "apt-get install fortunes fortunes-min; python3 scripts/benign_supplement.py > target/benign_supplement.jsonl"),
