@@ -62,7 +62,7 @@ pub fn is_other_language(text: &str, english: &Vocabulary) -> bool {
                 | '\u{20000}'..='\u{2ffff}' => cjk += 1,
                 _ => {}
             }
-            i += c.len_utf8().max(1);
+            i += c.len_utf8();
         }
     }
     if cjk > latin {

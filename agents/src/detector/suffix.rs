@@ -1262,11 +1262,8 @@ pub(crate) fn shipped_words() -> Vocabulary {
 
 #[cfg(test)]
 mod tests {
+    use super::shipped_words as words;
     use super::*;
-
-    fn words() -> Vocabulary {
-        shipped_words()
-    }
 
     #[test]
     fn the_word_list_loads() {
