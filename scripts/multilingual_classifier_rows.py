@@ -9,8 +9,8 @@
 Two parts, in this order:
 
   * the hand-written multilingual sets (scripts/multilingual_attacks.jsonl and multilingual_benign.jsonl)
-    but the sets held out to measure these weights (--held-out, default v and w) and the Chinese,
-    Japanese and Korean rows: the shipped weights read those languages without a false positive on
+    up to set u only (--through, default u: later sets are held out to measure the weights) and
+    without the Chinese, Japanese and Korean rows: the shipped weights read those languages without a false positive on
     1,240 unseen prompts, and weights that learned the sets' CJK attacks flagged 19 of them
     (polite "…してください" requests). Attacks keep their category, lookalikes become chat_ml;
   * ordinary text in six of the sets' languages, so that a language is not learned as a sign of an
@@ -60,15 +60,20 @@ def entries(path: str):
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("fortunes", help="folder the fortunes-* packages were extracted into (dpkg-deb -x)")
-    p.add_argument("--held-out", default="v,w", help="sets left out, comma-separated (default v,w)")
+    p.add_argument("--through", default="u",
+                   help="the last set read (default u, as the shipped weights); later sets are held out")
     args = p.parse_args()
-    held_out = set(args.held_out.split(","))
+
+    def order(name: str) -> tuple:
+        return (len(name), name)  # a … z, then aa …
+
+    last = order(args.through)
     out = sys.stdout
     here = os.path.dirname(os.path.abspath(__file__))
     for name in ("multilingual_attacks.jsonl", "multilingual_benign.jsonl"):
         for line in open(os.path.join(here, name), encoding="utf-8"):
             row = json.loads(line)
-            if row["set"] in held_out or row.get("lang") in CJK:
+            if order(row["set"]) > last or row.get("lang") in CJK:
                 continue
             category = row["category"] if row["label"] == "attack" else "chat_ml"
             out.write(json.dumps({"text": row["text"], "label": row["label"], "category": category},
