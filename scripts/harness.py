@@ -78,6 +78,9 @@ FILES = [
     # Ordinary text in ten languages, written after the multilingual weights (stop 45), nothing trained on it.
     ("multilingual_ordinary", "scripts/multilingual_ordinary.jsonl", T, "committed"),
     ("multilingual_ordinary@user", "scripts/multilingual_ordinary.jsonl", U, "committed"),
+    # Ordinary text of thirteen Universal Dependencies treebanks' test splits (stop 46), nothing trained on it.
+    ("ud_sentences", f"{E}/ud_sentences.jsonl", U, f"python3 scripts/ordinary_treebanks.py {E}/ud {E}"),
+    ("ud_passages", f"{E}/ud_passages.jsonl", T, f"python3 scripts/ordinary_treebanks.py {E}/ud {E}"),
     # Benign training files (in sample for the classifier).
     ("benign_supplement", "target/benign_supplement.jsonl", U,
      "apt-get install fortunes fortunes-min; python3 scripts/benign_supplement.py > target/benign_supplement.jsonl"),
