@@ -20,8 +20,6 @@ use super::suffix::Vocabulary;
 const WORDS_READ: usize = 32;
 /// Bytes read at most (a text in Cyrillic or CJK has no Latin words to count).
 const BYTES_READ: usize = 1024;
-/// Longer runs of letters are no word of the list (a lowercased base64 or hex blob): not looked up.
-const LONGEST_WORD: usize = 32;
 
 /// Whether the normalised `text` is written in another language than English: Latin-script words
 /// (runs of three lowercase ASCII letters or more: the English list also holds "la", "te", "lo") of
@@ -45,7 +43,7 @@ pub fn is_other_language(text: &str, english: &Vocabulary) -> bool {
             latin += word.len();
             if word.len() >= 3 {
                 words += 1;
-                known += usize::from(word.len() <= LONGEST_WORD && english.contains_lowercase(word));
+                known += usize::from(english.contains_lowercase(word));
             }
         } else if b.is_ascii() {
             i += 1;

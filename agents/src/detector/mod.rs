@@ -564,8 +564,12 @@ impl Detector {
                 let read = read_of(norm);
                 Some(self.scored(norm, read, m.best_from(read.text(&norm.text), plan, sums), None))
             }
-            // (a text that is short once its repeated lines are left out: `plan_of` read it already)
-            (Some(_), None) => self.classify_read(norm, read_of(norm), None),
+            // (a text that is short once its repeated lines are left out: read whole, by the
+            // weights already chosen)
+            (Some(m), None) => {
+                let read = read_of(norm);
+                Some(self.scored(norm, read, m.best_window(read.text(&norm.text)), None))
+            }
             (None, _) => None,
         };
         (findings, classifier)
@@ -798,14 +802,9 @@ impl Detector {
     /// [`Detector::scan_layer`]).
     /// It reads each line once ([`distinct_lines`]).
     fn classify(&self, norm: &Normalized, at: Option<Span>) -> Option<(f32, Span)> {
-        self.classifier.as_ref()?;
-        self.classify_read(norm, &DistinctLines::new(&norm.text), at)
-    }
-
-    /// [`Detector::classify`] with the lines it reads (`read`, of `norm`) already found.
-    fn classify_read(&self, norm: &Normalized, read: &DistinctLines, at: Option<Span>) -> Option<(f32, Span)> {
         let model = self.classifier_for(&norm.text)?;
-        Some(self.scored(norm, read, model.best_window(read.text(&norm.text)), at))
+        let read = DistinctLines::new(&norm.text);
+        Some(self.scored(norm, &read, model.best_window(read.text(&norm.text)), at))
     }
 
     /// The classifier's strongest window of `read` as the scan reports it: calibrated, and

@@ -95,9 +95,11 @@ impl Vocabulary {
     }
 
     /// Whether `word`, lowercase ASCII letters already, is a word of the list (the decoder's word
-    /// games ask this; `knows` stays this module's own, where it is inlined into the suffix scan).
+    /// games and the language test ask this; `knows` stays this module's own, where it is inlined
+    /// into the suffix scan). A run longer than any word the list keeps (a lowercased base64 or hex
+    /// blob) is not hashed.
     pub(crate) fn contains_lowercase(&self, word: &[u8]) -> bool {
-        self.words.contains(word)
+        word.len() <= MAX_WORD && self.words.contains(word)
     }
 
     /// Whether an ASCII-letter piece, in any case, is a word of the list.
