@@ -73,7 +73,7 @@ FILES = [
     ("multilingual_attacks", "scripts/multilingual_attacks.jsonl", T, "committed"),
     ("multilingual_benign", "scripts/multilingual_benign.jsonl", T, "committed"),
     ("multilingual_train", "scripts/multilingual_train.jsonl", T, "committed"),
-    # Ordinary texts that reviewers wrote to break a round's rules (stop 45, round 14: 80 + 46).
+    # Ordinary texts that reviewers wrote to break a round's rules (stop 45: 80 + 46 + 65; stop 46: 48).
     ("rule_review_lookalikes", "scripts/rule_review_lookalikes.jsonl", T, "committed"),
     # Ordinary text in ten languages, written after the multilingual weights (stop 45), nothing trained on it.
     ("multilingual_ordinary", "scripts/multilingual_ordinary.jsonl", T, "committed"),
