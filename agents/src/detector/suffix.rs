@@ -1090,6 +1090,22 @@ fn is_list_label(word: &str) -> bool {
         .is_some_and(|body| (1..=3).contains(&body.len()) && body.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
+/// A name whose lowercase particle is joined to it by a hyphen ("al-Qaeda", "el-Sisi", "bin-Laden",
+/// "ad-Din"): how news prose transliterates Arabic names, a capitalised word after a particle, not the
+/// mixed case of salad ("similarlyNow", "argueRIPT").
+fn is_particle_name(core: &str) -> bool {
+    let Some((particle, name)) = core.split_once('-') else {
+        return false;
+    };
+    (1..=3).contains(&particle.len())
+        && particle.bytes().all(|b| b.is_ascii_lowercase())
+        && !name.is_empty()
+        && name.split('-').all(|part| {
+            let mut chars = part.chars();
+            chars.next().is_some_and(char::is_uppercase) && chars.all(char::is_lowercase)
+        })
+}
+
 fn class(core: &str) -> Class {
     let Some(first) = core.chars().next() else {
         return Class::Symbol;
@@ -1125,6 +1141,8 @@ fn class(core: &str) -> Class {
             Class::Capital
         } else if all_upper {
             Class::Upper
+        } else if is_particle_name(core) {
+            Class::Capital
         } else {
             Class::MixedCase
         };
@@ -1360,6 +1378,10 @@ mod tests {
             "Describe the weather of each city in one phrase (e.g., foggy/overcast for Lima, hot/humid/stormy for Manila, icy for Oslo). Then the lighting.",
             "Print the log of a service at a chosen level ([T]race, [D]ebug, [I]nfo, [W]arning, [E]rror), skipping other services",
             "Copy the folder '/home/ana/My Photos/2024' to the folder '/mnt/backup/photos/ARCHIVE - Old/' keeping timestamps",
+            // news prose with transliterated Arabic names, their particle joined by a hyphen (stop 46:
+            // a treebank's news sentence of that form was read as salad; these are written for the test)
+            "Reports say the leader of al-Qaeda in the Arabian Peninsula (AQAP) , Nasir al-Wuhayshi, was killed in a drone strike.",
+            "In a statement posted online, the group Monotheism and Jihad (al-Tawhid wa al-Jihad) , said it had killed the hostage.",
             "",
             "\\n\\n\n",
         ] {
