@@ -10,9 +10,9 @@ Two parts, in this order:
 
   * the hand-written multilingual sets (scripts/multilingual_attacks.jsonl and multilingual_benign.jsonl)
     up to set u only (--through, default u: later sets are held out to measure the weights) and
-    without the Chinese, Japanese and Korean rows: the shipped weights read those languages without a false positive on
-    1,240 unseen prompts, and weights that learned the sets' CJK attacks flagged 19 of them
-    (polite "…してください" requests). Attacks keep their category, lookalikes become chat_ml;
+    without the Chinese, Japanese and Korean rows: the shipped weights read those languages without a
+    false positive on 1,240 unseen prompts, and weights that learned the sets' CJK attacks flagged 19
+    of them (polite "…してください" requests). Attacks keep their category, lookalikes become chat_ml;
   * ordinary text in six of the sets' languages, so that a language is not learned as a sign of an
     attack: 800 Debian fortunes each in German, Spanish, Italian, Polish, Russian and Brazilian
     Portuguese (entries of 20-400 characters, drawn with one seeded generator). Without them the weights
