@@ -1606,7 +1606,7 @@ fn gate_word(word: &[u8], keep_start: bool) -> Vec<u8> {
 /// few lookups per line, where an Aho-Corasick automaton steps through every byte and follows
 /// failure links (several times the instructions).
 struct GateScanner {
-    /// The literals (at most 8 bytes each) by (bytes, length): open addressing, a power of two
+    /// The literals of 2 to 8 bytes by (bytes, length): open addressing, a power of two
     /// long, `(bytes, length, pattern)` with length 0 for an empty slot.
     table: Vec<(u64, u8, u32)>,
     /// Per byte: [`WORD`], and whether some literal begins with it and is looked for anywhere
@@ -1614,6 +1614,10 @@ struct GateScanner {
     class: [u8; 256],
     /// One bit per pair of bytes that is a literal.
     pairs: Box<[u64; 1024]>,
+    /// Per byte that is a literal of one byte ([`SINGLE`]): its pattern, found without the table
+    /// (JSON's quotes, colons and digits are one-byte literals of a dozen rules' gates, and one
+    /// lookup of every kind in three was of them).
+    singles: Box<[u32; 256]>,
     /// Per hash of three bytes ([`triple`]): bit `l - 1` is set when a literal of length `l >= 3`
     /// begins with those bytes (or others of the same hash).
     triples: Vec<u8>,
@@ -1657,6 +1661,7 @@ impl GateScanner {
             }
         }
         let mut pairs = Box::new([0u64; 1024]);
+        let mut singles = Box::new([0u32; 256]);
         let mut triples = vec![0u8; 1 << TRIPLE_BITS];
         let mut anywhere_in_words = false;
         for (pattern, &(word, anywhere)) in words.iter().enumerate() {
@@ -1666,13 +1671,19 @@ impl GateScanner {
             if word.len() > GATE_WORD_BYTES {
                 continue;
             }
-            let key = pack_le(word);
-            let mut slot = table_slot(key, len, size);
-            while table.get(slot).is_some_and(|e| e.1 != 0) {
-                slot = (slot + 1) & (size - 1);
-            }
-            if let Some(e) = table.get_mut(slot) {
-                *e = (key, len, pattern as u32);
+            if let [b] = *word {
+                if let Some(p) = singles.get_mut(usize::from(b)) {
+                    *p = pattern as u32;
+                }
+            } else {
+                let key = pack_le(word);
+                let mut slot = table_slot(key, len, size);
+                while table.get(slot).is_some_and(|e| e.1 != 0) {
+                    slot = (slot + 1) & (size - 1);
+                }
+                if let Some(e) = table.get_mut(slot) {
+                    *e = (key, len, pattern as u32);
+                }
             }
             let Some(c) = class.get_mut(usize::from(b)) else {
                 continue;
@@ -1700,6 +1711,7 @@ impl GateScanner {
             table,
             class,
             pairs,
+            singles,
             triples,
             anywhere_in_words,
         }
@@ -1749,7 +1761,12 @@ impl GateScanner {
     #[inline(always)]
     fn try_at(&self, text: &[u8], at: usize, c: u8, hit: &mut impl FnMut(usize, usize)) {
         let rest = text.get(at..).unwrap_or(&[]);
-        let mut lengths = u8::from(c & SINGLE != 0);
+        if c & SINGLE != 0
+            && let Some(&pattern) = rest.first().and_then(|&b| self.singles.get(usize::from(b)))
+        {
+            hit(pattern as usize, at);
+        }
+        let mut lengths = 0;
         if let [b0, b1, more @ ..] = rest {
             let pair = usize::from(*b0) << 8 | usize::from(*b1);
             if self.pairs.get(pair / 64).is_some_and(|b| b & (1 << (pair % 64)) != 0) {
