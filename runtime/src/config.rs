@@ -255,6 +255,10 @@ impl Default for ResearcherConfig {
     }
 }
 
+/// The second weights' point at the detector's default point (0.8): where a tool output's
+/// point is 0.94 they read at 0.90, where a prompt's is 0.9 at 0.84.
+pub const OTHER_LANGUAGES_THRESHOLD: f32 = 0.7;
+
 /// Settings of the fast-path detector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -274,6 +278,12 @@ pub struct DetectorConfig {
     /// classifier more conservative on text unlike anything it was trained on (its raw
     /// probabilities run high there); rules and the classifier still add up.
     pub classifier_threshold: f32,
+    /// Where the classifier's second weights, the ones that read text not in English, sit when
+    /// the first sit at `classifier_threshold`: a source's own point moves both by the same
+    /// shift of the logit. Lower than `classifier_threshold` because those weights read ordinary
+    /// text in other languages lower than the first read English (README, "Multilingual
+    /// attacks, hand-written", stop 47).
+    pub other_languages_threshold: f32,
 }
 
 impl Default for DetectorConfig {
@@ -285,6 +295,7 @@ impl Default for DetectorConfig {
             decode: DecodeConfig::default(),
             classifier_weight: 1.0,
             classifier_threshold: 0.8,
+            other_languages_threshold: OTHER_LANGUAGES_THRESHOLD,
         }
     }
 }
@@ -488,6 +499,15 @@ impl SwarmConfig {
                 format!(
                     "detector.classifier_threshold = {} must be between 0.01 and 0.99",
                     d.classifier_threshold
+                ),
+            );
+        }
+        if !(0.01..=0.99).contains(&d.other_languages_threshold) {
+            return bad(
+                "detector.other_languages_threshold".into(),
+                format!(
+                    "detector.other_languages_threshold = {} must be between 0.01 and 0.99",
+                    d.other_languages_threshold
                 ),
             );
         }
@@ -728,6 +748,20 @@ mod tests {
                 "{s:?}"
             );
         }
+    }
+
+    #[test]
+    fn other_languages_threshold_is_checked_and_shipped_as_the_default() {
+        let err = SwarmConfig::from_yaml("detector:\n  other_languages_threshold: 0\n", "o.yaml").unwrap_err();
+        assert!(err.to_string().contains("detector.other_languages_threshold"), "{err}");
+        let cfg = SwarmConfig::from_yaml("detector:\n  other_languages_threshold: 0.8\n", "o.yaml").unwrap();
+        assert_eq!(cfg.detector.other_languages_threshold, 0.8);
+        let shipped = SwarmConfig::from_yaml(include_str!("../../swarm-configs/default.yaml"), "default.yaml").unwrap();
+        assert_eq!(shipped.detector.other_languages_threshold, OTHER_LANGUAGES_THRESHOLD);
+        assert_eq!(
+            SwarmConfig::default().detector.other_languages_threshold,
+            OTHER_LANGUAGES_THRESHOLD
+        );
     }
 
     #[test]

@@ -562,13 +562,13 @@ impl Detector {
         let classifier = match (model_of(norm), plan_of(norm)) {
             (Some(m), Some(plan)) => {
                 let read = read_of(norm);
-                Some(self.scored(norm, read, m.best_from(read.text(&norm.text), plan, sums), None))
+                Some(self.scored(norm, read, m, m.best_from(read.text(&norm.text), plan, sums), None))
             }
             // (a text that is short once its repeated lines are left out: read whole, by the
             // weights already chosen)
             (Some(m), None) => {
                 let read = read_of(norm);
-                Some(self.scored(norm, read, m.best_window(read.text(&norm.text)), None))
+                Some(self.scored(norm, read, m, m.best_window(read.text(&norm.text)), None))
             }
             (None, _) => None,
         };
@@ -804,17 +804,30 @@ impl Detector {
     fn classify(&self, norm: &Normalized, at: Option<Span>) -> Option<(f32, Span)> {
         let model = self.classifier_for(&norm.text)?;
         let read = DistinctLines::new(&norm.text);
-        Some(self.scored(norm, &read, model.best_window(read.text(&norm.text)), at))
+        Some(self.scored(norm, &read, model, model.best_window(read.text(&norm.text)), at))
     }
 
-    /// The classifier's strongest window of `read` as the scan reports it: calibrated, and
-    /// mapped to the original text (or to `at`).
-    fn scored(&self, norm: &Normalized, read: &DistinctLines, best: WindowScore, at: Option<Span>) -> (f32, Span) {
+    /// The classifier's strongest window of `read` as the scan reports it: calibrated at the
+    /// point of the weights that read it (`model`), and mapped to the original text (or to `at`).
+    fn scored(
+        &self,
+        norm: &Normalized,
+        read: &DistinctLines,
+        model: &Model,
+        best: WindowScore,
+        at: Option<Span>,
+    ) -> (f32, Span) {
         let span = at.unwrap_or_else(|| {
             let (start, end) = read.span(best.start, best.end);
             norm.to_original(start, end)
         });
-        (self.calibrate(best.probability), span)
+        let other = self.classifier_other.as_ref().is_some_and(|o| std::ptr::eq(o, model));
+        let point = if other {
+            self.config.other_languages_threshold
+        } else {
+            self.config.classifier_threshold
+        };
+        (at_point(best.probability, point), span)
     }
 
     /// Shift the classifier's probability so that `classifier_threshold` maps to 0.5.
@@ -1341,6 +1354,38 @@ mod tests {
         // and `with_classifier` (leave-one-source-out runs) leaves them out
         let d = Detector::new(&SwarmConfig::default()).unwrap().with_classifier(None);
         assert!(d.classifier_other.is_none());
+    }
+
+    #[test]
+    fn the_other_weights_are_read_at_their_own_point() {
+        // both weights read every text at 0.5 (no weight, no bias): what the scan reports is
+        // where each one's point puts 0.5
+        let mut d = Detector::new(&SwarmConfig::default()).unwrap();
+        let dim = d.classifier.as_ref().map(Model::dim_bits).unwrap_or(18);
+        let zeros = vec![0.0f32; 1 << dim];
+        d.classifier = Some(Model::from_float(dim, 0.0, &zeros));
+        d.classifier_other = Some(Model::from_float(dim, 0.0, &zeros));
+        let (main, other) = (d.config.classifier_threshold, d.config.other_languages_threshold);
+        assert!(other < main, "{other} {main}");
+        let spanish = "¿Podrías recomendarme un buen libro sobre la historia de Roma y sus emperadores?";
+        let english = "Could you recommend a good book about the history of Rome and its emperors?";
+        let read = |text: &str, reading: Reading| d.detect_for(text, None, reading).unwrap().classifier.unwrap();
+        let close = |a: f32, b: f32| (a - b).abs() < 1e-5;
+        for (spanish, english) in [
+            (spanish.to_string(), english.to_string()),
+            (
+                spanish.repeat(PARALLEL_SCAN_BYTES / spanish.len() + 2),
+                english.repeat(PARALLEL_SCAN_BYTES / english.len() + 2),
+            ),
+        ] {
+            assert!(close(read(&english, Reading::default()), at_point(0.5, main)));
+            assert!(close(read(&spanish, Reading::default()), at_point(0.5, other)));
+            // a source's point moves both by the same shift of the logit
+            let shift = logit(0.94) - logit(main);
+            let at_094 = Reading::at(Some(0.94));
+            assert!(close(read(&english, at_094), sigmoid(-logit(main) - shift)));
+            assert!(close(read(&spanish, at_094), sigmoid(-logit(other) - shift)));
+        }
     }
 
     #[test]
