@@ -255,8 +255,8 @@ impl Default for ResearcherConfig {
     }
 }
 
-/// The second weights' point at the detector's default point (0.8): where a tool output's
-/// point is 0.94 they read at 0.90, where a prompt's is 0.9 at 0.84.
+/// The second weights' default point (the first's is 0.8): where a tool output's point is 0.94
+/// they read at 0.90, where a prompt's is 0.9 at 0.84.
 pub const OTHER_LANGUAGES_THRESHOLD: f32 = 0.7;
 
 /// Settings of the fast-path detector.
@@ -278,11 +278,13 @@ pub struct DetectorConfig {
     /// classifier more conservative on text unlike anything it was trained on (its raw
     /// probabilities run high there); rules and the classifier still add up.
     pub classifier_threshold: f32,
-    /// Where the classifier's second weights, the ones that read text not in English, sit when
-    /// the first sit at `classifier_threshold`: a source's own point moves both by the same
-    /// shift of the logit. Lower than `classifier_threshold` because those weights read ordinary
-    /// text in other languages lower than the first read English (README, "Multilingual
-    /// attacks, hand-written", stop 47).
+    /// The operating point of the classifier's second weights, the ones that read text not in
+    /// English (what `classifier_threshold` is for the first). It does not follow
+    /// `classifier_threshold`: set both to move both. A source's own point
+    /// (`policy.<source>.classifier_threshold`) moves both by the same shift of the logit.
+    /// Lower than `classifier_threshold` by default because those weights read ordinary text in
+    /// other languages lower than the first read English (README, "Multilingual attacks,
+    /// hand-written", stop 47).
     pub other_languages_threshold: f32,
 }
 

@@ -350,8 +350,8 @@ impl Detector {
         }
         let (mut findings, classifier) = self.scan_parts(text, learned, text.len() >= PARALLEL_SCAN_BYTES);
         self.keep_read(&mut findings, reading.source);
-        self.settle_framed_harm(&mut findings, classifier.map(|c| c.0), classifier_threshold);
-        let classifier = classifier.map(|(p, span)| (self.recalibrate(p, classifier_threshold), span));
+        self.settle_framed_harm(&mut findings, classifier.map(|c| c.raw), classifier_threshold);
+        let classifier = classifier.map(|c| (self.recalibrate(c.p, classifier_threshold), c.span));
 
         let p_classifier = classifier.map(|c| c.0);
         if let Some((p, span)) = classifier
@@ -421,12 +421,12 @@ impl Detector {
     /// The framed-harm finding as the source reads it ([`framing`]). Its harm reading is a
     /// learned score like the classifier's, so it moves with the source's operating point
     /// (documents and tool outputs read it stricter), and it is reported only where it counts.
-    /// It also needs the classifier's own reading of the text (`classifier`, calibrated at the
-    /// detector's point) at [`FRAMED_CLASSIFIER_FLOOR`] at least: a jailbreak's frame is written
+    /// It also needs the classifier's own reading of the text (`raw`: its probability, before
+    /// any operating point) at [`FRAMED_CLASSIFIER_FLOOR`] at least: a jailbreak's frame is written
     /// to talk a model round, while a story about AI saving Christmas, which the harm model
     /// reads at 0.91 for its "write a …" and its topic, is not (the classifier: 0.006).
-    fn settle_framed_harm(&self, findings: &mut Vec<Finding>, classifier: Option<f32>, threshold: Option<f32>) {
-        let reads_as_attempt = classifier.is_none_or(|p| p >= self.calibrate(FRAMED_CLASSIFIER_FLOOR));
+    fn settle_framed_harm(&self, findings: &mut Vec<Finding>, raw: Option<f32>, threshold: Option<f32>) {
+        let reads_as_attempt = raw.is_none_or(|p| p >= FRAMED_CLASSIFIER_FLOOR);
         for f in findings.iter_mut().filter(|f| f.rule_id == FRAMED_HARM_RULE) {
             f.confidence = self.recalibrate(f.confidence, threshold);
             f.severity = learned_severity(f.confidence);
@@ -448,7 +448,7 @@ impl Detector {
         text: &str,
         learned: Option<&LearnedRules>,
         parallel: bool,
-    ) -> (Vec<Finding>, Option<(f32, Span)>) {
+    ) -> (Vec<Finding>, Option<Classified>) {
         let mut hits = Vec::new();
         if !parallel {
             let norm = Normalized::new(text);
@@ -664,7 +664,7 @@ impl Detector {
         at: Option<Span>,
         hits: &mut Vec<RuleHit>,
         out: &mut Vec<Finding>,
-    ) -> Option<(f32, Span)> {
+    ) -> Option<Classified> {
         self.rule_findings(text, norm, at, hits, out);
         self.classify(norm, at)
     }
@@ -801,7 +801,7 @@ impl Detector {
     /// The classifier's strongest window of one layer (probability, original span; `at` as in
     /// [`Detector::scan_layer`]).
     /// It reads each line once ([`distinct_lines`]).
-    fn classify(&self, norm: &Normalized, at: Option<Span>) -> Option<(f32, Span)> {
+    fn classify(&self, norm: &Normalized, at: Option<Span>) -> Option<Classified> {
         let model = self.classifier_for(&norm.text)?;
         let read = DistinctLines::new(&norm.text);
         Some(self.scored(norm, &read, model, model.best_window(read.text(&norm.text)), at))
@@ -816,7 +816,7 @@ impl Detector {
         model: &Model,
         best: WindowScore,
         at: Option<Span>,
-    ) -> (f32, Span) {
+    ) -> Classified {
         let span = at.unwrap_or_else(|| {
             let (start, end) = read.span(best.start, best.end);
             norm.to_original(start, end)
@@ -827,12 +827,11 @@ impl Detector {
         } else {
             self.config.classifier_threshold
         };
-        (at_point(best.probability, point), span)
-    }
-
-    /// Shift the classifier's probability so that `classifier_threshold` maps to 0.5.
-    fn calibrate(&self, p: f32) -> f32 {
-        at_point(p, self.config.classifier_threshold)
+        Classified {
+            p: at_point(best.probability, point),
+            raw: best.probability,
+            span,
+        }
     }
 
     /// A calibrated probability read at another operating point: calibrating is a shift of the
@@ -936,7 +935,7 @@ impl Detector {
         let norm = Normalized::new(payload);
         let mut inner = Vec::new();
         let cls = self.scan_layer(payload, &norm, Some(span), hits, &mut inner);
-        if let Some((p, _)) = cls
+        if let Some(Classified { p, .. }) = cls
             && p >= classifier_min
         {
             inner.push(Finding {
@@ -965,6 +964,18 @@ impl Detector {
             });
         }
     }
+}
+
+/// The classifier's strongest window of a text, as a scan reports it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Classified {
+    /// Calibrated at the point of the weights that read the text (the detector's
+    /// `classifier_threshold`, or `other_languages_threshold` for the second weights): 0.5 there.
+    p: f32,
+    /// The weights' own probability, before any point.
+    raw: f32,
+    /// Where in the original text.
+    span: Span,
 }
 
 /// The confidence a decoded layer's obfuscation finding (`decode.<scheme>`) takes: that of the
@@ -1192,7 +1203,7 @@ mod tests {
             // probability is the shipped weights' business; rules catch this text anyway)
             assert!(
                 one.1
-                    .is_some_and(|(p, span)| p > 0.2 && span.start <= injected && injected < span.end),
+                    .is_some_and(|c| c.p > 0.2 && c.span.start <= injected && injected < c.span.end),
                 "{one:?}"
             );
         }
@@ -1846,6 +1857,32 @@ mod tests {
         assert!(own > stricter && stricter > 0.0, "{own} {stricter}");
         // At a point no reading reaches, the finding is not reported at all.
         assert_eq!(confidence(Some(0.999_9)), 0.0);
+    }
+
+    /// The framed-harm check's floor is the classifier's own probability, whichever weights read
+    /// the text and at whatever point they sit.
+    #[test]
+    fn framed_harm_floor_is_the_raw_probability() {
+        let d = detector();
+        let framed = || {
+            vec![Finding {
+                category: Category::Jailbreak,
+                rule_id: FRAMED_HARM_RULE.into(),
+                span: Span::new(0, 1),
+                severity: Severity::High,
+                confidence: 0.9,
+                evidence: String::new(),
+            }]
+        };
+        for (raw, kept) in [(FRAMED_CLASSIFIER_FLOOR, true), (FRAMED_CLASSIFIER_FLOOR * 0.9, false)] {
+            let mut findings = framed();
+            d.settle_framed_harm(&mut findings, Some(raw), None);
+            assert_eq!(findings.len(), usize::from(kept), "{raw}");
+        }
+        // no classifier reading: the frame and the harm decide alone
+        let mut findings = framed();
+        d.settle_framed_harm(&mut findings, None, None);
+        assert_eq!(findings.len(), 1);
     }
 
     proptest! {
