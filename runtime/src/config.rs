@@ -495,23 +495,17 @@ impl SwarmConfig {
                 ),
             );
         }
-        if !(0.01..=0.99).contains(&d.classifier_threshold) {
-            return bad(
-                "detector.classifier_threshold".into(),
-                format!(
-                    "detector.classifier_threshold = {} must be between 0.01 and 0.99",
-                    d.classifier_threshold
-                ),
-            );
-        }
-        if !(0.01..=0.99).contains(&d.other_languages_threshold) {
-            return bad(
-                "detector.other_languages_threshold".into(),
-                format!(
-                    "detector.other_languages_threshold = {} must be between 0.01 and 0.99",
-                    d.other_languages_threshold
-                ),
-            );
+        // the two classifier weights' operating points
+        for (field, t) in [
+            ("classifier_threshold", d.classifier_threshold),
+            ("other_languages_threshold", d.other_languages_threshold),
+        ] {
+            if !(0.01..=0.99).contains(&t) {
+                return bad(
+                    format!("detector.{field}"),
+                    format!("detector.{field} = {t} must be between 0.01 and 0.99"),
+                );
+            }
         }
         if !(0.0..=4.0).contains(&d.classifier_weight) {
             return bad(
