@@ -299,14 +299,21 @@ impl Detector {
         self
     }
 
-    /// The classifier weights that read this normalised text: the ones for other languages
-    /// when there are such and the text is not English ([`language::is_other_language`]).
-    fn classifier_for(&self, normalized: &str) -> Option<&Model> {
+    /// The classifier weights that read this normalised text, with their operating point: the
+    /// ones for other languages when there are such and the text is not English
+    /// ([`language::is_other_language`]).
+    fn classifier_for(&self, normalized: &str) -> Option<Weights<'_>> {
         let main = self.classifier.as_ref()?;
-        match (&self.classifier_other, &self.suffix_words) {
-            (Some(other), Some(english)) if language::is_other_language(normalized, english) => Some(other),
-            _ => Some(main),
-        }
+        Some(match (&self.classifier_other, &self.suffix_words) {
+            (Some(other), Some(english)) if language::is_other_language(normalized, english) => Weights {
+                model: other,
+                point: self.config.other_languages_threshold,
+            },
+            _ => Weights {
+                model: main,
+                point: self.config.classifier_threshold,
+            },
+        })
     }
 
     pub fn skills(&self) -> &[SkillSummary] {
@@ -466,8 +473,9 @@ impl Detector {
         let read: OnceLock<DistinctLines> = OnceLock::new();
         let plan: OnceLock<Option<WindowPlan>> = OnceLock::new();
         // Which weights read the text is known once it is normalised; every chunk uses the same.
-        let chosen: OnceLock<Option<&Model>> = OnceLock::new();
-        let model_of = |norm: &Normalized| *chosen.get_or_init(|| self.classifier_for(&norm.text));
+        let chosen: OnceLock<Option<Weights>> = OnceLock::new();
+        let weights_of = |norm: &Normalized| *chosen.get_or_init(|| self.classifier_for(&norm.text));
+        let model_of = |norm: &Normalized| weights_of(norm).map(|w| w.model);
         let read_of = |norm: &Normalized| read.get_or_init(|| DistinctLines::new(&norm.text));
         let plan_of = |norm: &Normalized| {
             plan.get_or_init(|| model_of(norm).and_then(|m| m.plan(read_of(norm).text(&norm.text), CLASSIFIER_CHUNKS)))
@@ -559,16 +567,22 @@ impl Detector {
         done.sort_by_key(|(i, _)| *i);
         let findings = done.into_iter().flat_map(|(_, f)| f).collect();
         // (chunks missing from `sums` are summed by `best_from`)
-        let classifier = match (model_of(norm), plan_of(norm)) {
-            (Some(m), Some(plan)) => {
+        let classifier = match (weights_of(norm), plan_of(norm)) {
+            (Some(w), Some(plan)) => {
                 let read = read_of(norm);
-                Some(self.scored(norm, read, m, m.best_from(read.text(&norm.text), plan, sums), None))
+                Some(scored(
+                    norm,
+                    read,
+                    w,
+                    w.model.best_from(read.text(&norm.text), plan, sums),
+                    None,
+                ))
             }
             // (a text that is short once its repeated lines are left out: read whole, by the
             // weights already chosen)
-            (Some(m), None) => {
+            (Some(w), None) => {
                 let read = read_of(norm);
-                Some(self.scored(norm, read, m, m.best_window(read.text(&norm.text)), None))
+                Some(scored(norm, read, w, w.model.best_window(read.text(&norm.text)), None))
             }
             (None, _) => None,
         };
@@ -802,36 +816,15 @@ impl Detector {
     /// [`Detector::scan_layer`]).
     /// It reads each line once ([`distinct_lines`]).
     fn classify(&self, norm: &Normalized, at: Option<Span>) -> Option<Classified> {
-        let model = self.classifier_for(&norm.text)?;
+        let weights = self.classifier_for(&norm.text)?;
         let read = DistinctLines::new(&norm.text);
-        Some(self.scored(norm, &read, model, model.best_window(read.text(&norm.text)), at))
-    }
-
-    /// The classifier's strongest window of `read` as the scan reports it: calibrated at the
-    /// point of the weights that read it (`model`), and mapped to the original text (or to `at`).
-    fn scored(
-        &self,
-        norm: &Normalized,
-        read: &DistinctLines,
-        model: &Model,
-        best: WindowScore,
-        at: Option<Span>,
-    ) -> Classified {
-        let span = at.unwrap_or_else(|| {
-            let (start, end) = read.span(best.start, best.end);
-            norm.to_original(start, end)
-        });
-        let other = self.classifier_other.as_ref().is_some_and(|o| std::ptr::eq(o, model));
-        let point = if other {
-            self.config.other_languages_threshold
-        } else {
-            self.config.classifier_threshold
-        };
-        Classified {
-            p: at_point(best.probability, point),
-            raw: best.probability,
-            span,
-        }
+        Some(scored(
+            norm,
+            &read,
+            weights,
+            weights.model.best_window(read.text(&norm.text)),
+            at,
+        ))
     }
 
     /// A calibrated probability read at another operating point: calibrating is a shift of the
@@ -963,6 +956,34 @@ impl Detector {
                 evidence: format!("{scheme}-encoded instructions: {}", truncate(payload, EVIDENCE_BYTES)),
             });
         }
+    }
+}
+
+/// Classifier weights, and the operating point they are read at.
+#[derive(Debug, Clone, Copy)]
+struct Weights<'a> {
+    model: &'a Model,
+    /// `classifier_threshold`, or `other_languages_threshold` for the second weights.
+    point: f32,
+}
+
+/// The classifier's strongest window of `read` as the scan reports it: calibrated at the point of
+/// the weights that read it, and mapped to the original text (or to `at`).
+fn scored(
+    norm: &Normalized,
+    read: &DistinctLines,
+    weights: Weights,
+    best: WindowScore,
+    at: Option<Span>,
+) -> Classified {
+    let span = at.unwrap_or_else(|| {
+        let (start, end) = read.span(best.start, best.end);
+        norm.to_original(start, end)
+    });
+    Classified {
+        p: at_point(best.probability, weights.point),
+        raw: best.probability,
+        span,
     }
 }
 
@@ -1338,15 +1359,22 @@ mod tests {
         );
     }
 
+    /// The default detector with both weights replaced by ones that read every text at the same
+    /// probability, given by their bias (no feature weighs anything).
+    fn with_biases(main: f32, other: f32) -> Detector {
+        let mut d = Detector::new(&SwarmConfig::default()).unwrap();
+        let dim = d.classifier.as_ref().map(Model::dim_bits).unwrap_or(18);
+        let zeros = vec![0.0f32; 1 << dim];
+        d.classifier = Some(Model::from_float(dim, main, &zeros));
+        d.classifier_other = Some(Model::from_float(dim, other, &zeros));
+        d
+    }
+
     #[test]
     fn text_in_another_language_is_read_by_the_other_weights() {
         // weights for other languages that read everything as an attack, and main weights that
         // read nothing as one: which of them ran shows in the classifier's probability
-        let mut d = Detector::new(&SwarmConfig::default()).unwrap();
-        let dim = d.classifier.as_ref().map(Model::dim_bits).unwrap_or(18);
-        let zeros = vec![0.0f32; 1 << dim];
-        d.classifier = Some(Model::from_float(dim, -12.0, &zeros));
-        d.classifier_other = Some(Model::from_float(dim, 12.0, &zeros));
+        let mut d = with_biases(-12.0, 12.0);
         let spanish = "¿Podrías recomendarme un buen libro sobre la historia de Roma y sus emperadores?";
         let english = "Could you recommend a good book about the history of Rome and its emperors?";
         let chinese = "你能推荐一本关于罗马历史的好书吗？";
@@ -1371,11 +1399,7 @@ mod tests {
     fn the_other_weights_are_read_at_their_own_point() {
         // both weights read every text at 0.5 (no weight, no bias): what the scan reports is
         // where each one's point puts 0.5
-        let mut d = Detector::new(&SwarmConfig::default()).unwrap();
-        let dim = d.classifier.as_ref().map(Model::dim_bits).unwrap_or(18);
-        let zeros = vec![0.0f32; 1 << dim];
-        d.classifier = Some(Model::from_float(dim, 0.0, &zeros));
-        d.classifier_other = Some(Model::from_float(dim, 0.0, &zeros));
+        let d = with_biases(0.0, 0.0);
         let (main, other) = (d.config.classifier_threshold, d.config.other_languages_threshold);
         assert!(other < main, "{other} {main}");
         let spanish = "¿Podrías recomendarme un buen libro sobre la historia de Roma y sus emperadores?";
