@@ -6,17 +6,25 @@
     for d in fortunes-*.deb; do dpkg-deb -x "$d" target/fortunes-ml; done
     python3 scripts/multilingual_classifier_rows.py target/fortunes-ml > target/multilingual_classifier_rows.jsonl
 
-Two parts, in this order:
+Three parts, in this order:
 
   * the hand-written multilingual sets (scripts/multilingual_attacks.jsonl and multilingual_benign.jsonl)
-    up to set u only (--through, default u: later sets are held out to measure the weights) and
+    up to set z only (--through, default z: later sets, aa onwards, are held out to measure the weights) and
     without the Chinese, Japanese and Korean rows: the shipped weights read those languages without a
     false positive on 1,240 unseen prompts, and weights that learned the sets' CJK attacks flagged 19
     of them (polite "…してください" requests). Attacks keep their category, lookalikes become chat_ml;
   * ordinary text in six of the sets' languages, so that a language is not learned as a sign of an
     attack: 800 Debian fortunes each in German, Spanish, Italian, Polish, Russian and Brazilian
     Portuguese (entries of 20-400 characters, drawn with one seeded generator). Without them the weights
-    flagged 15 of 153 Portuguese chat lines of chatterbot; with them, 2.
+    flagged 15 of 153 Portuguese chat lines of chatterbot; with them, 2;
+  * the training sets t1-t10 (scripts/multilingual_training_sets.jsonl, again without Chinese,
+    Japanese and Korean rows: 1,100 of its 1,250 texts), which ten helpers wrote for training only,
+    none of them having read a rule or a set (stop 48): indirect injections in tool outputs and in
+    what coding and browsing agents read, exfiltration and tool hijacking, personas, framed and long
+    jailbreaks, extraction and overrides, casual registers, ten more languages (sv cs ro hu el uk id
+    vi ar hi), and ordinary texts beside each (lookalikes and plain ones; one set is two thirds
+    ordinary). The sets that measure the weights (aa onwards) came from other helpers, with set p's
+    brief.
 
 The fortunes are read from the packages' files extracted into a folder, not from an installed
 /usr/share/games/fortunes: installing fortunes-br and fortunes-it adds files there that
@@ -60,8 +68,8 @@ def entries(path: str):
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("fortunes", help="folder the fortunes-* packages were extracted into (dpkg-deb -x)")
-    p.add_argument("--through", default="u",
-                   help="the last set read (default u, as the shipped weights); later sets are held out")
+    p.add_argument("--through", default="z",
+                   help="the last set read (default z, as the shipped weights); later sets are held out")
     args = p.parse_args()
 
     def order(name: str) -> tuple:
@@ -91,6 +99,13 @@ def main() -> None:
         for entry in found[:PER_LANGUAGE]:
             out.write(json.dumps({"text": entry, "label": "benign", "category": "fortune", "lang": lang},
                                  ensure_ascii=False) + "\n")
+    for line in open(os.path.join(here, "multilingual_training_sets.jsonl"), encoding="utf-8"):
+        row = json.loads(line)
+        if row["lang"] in CJK:
+            continue
+        category = row["category"] if row["label"] == "attack" else "chat_ml"
+        out.write(json.dumps({"text": row["text"], "label": row["label"], "category": category},
+                             ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

@@ -256,8 +256,9 @@ impl Default for ResearcherConfig {
 }
 
 /// The second weights' default point (the first's is 0.8): where a tool output's point is 0.94
-/// they read at 0.90, where a prompt's is 0.9 at 0.84.
-pub const OTHER_LANGUAGES_THRESHOLD: f32 = 0.7;
+/// they read at 0.92, where a prompt's is 0.9 at 0.87. 0.7 at stop 47; 0.75 since the weights
+/// learned the training sets t1-t10 (stop 48), which read ordinary text in other languages higher.
+pub const OTHER_LANGUAGES_THRESHOLD: f32 = 0.75;
 
 /// Settings of the fast-path detector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -284,7 +285,7 @@ pub struct DetectorConfig {
     /// (`policy.<source>.classifier_threshold`) moves both by the same shift of the logit.
     /// Lower than `classifier_threshold` by default because those weights read ordinary text in
     /// other languages lower than the first read English (README, "Multilingual attacks,
-    /// hand-written", stop 47).
+    /// hand-written", stops 47 and 48).
     pub other_languages_threshold: f32,
 }
 
