@@ -22,7 +22,8 @@ Three parts, in this order:
     none of them having read a rule or a set (stop 48): indirect injections in tool outputs and in
     what coding and browsing agents read, exfiltration and tool hijacking, personas, framed and long
     jailbreaks, extraction and overrides, casual registers, ten more languages (sv cs ro hu el uk id
-    vi ar hi), and ordinary texts beside each (lookalikes and plain ones; one set is two thirds
+    vi ar hi; the Greek, Arabic and Hindi rows are kept although language.rs sends those scripts to
+    model.bin), and ordinary texts beside each (lookalikes and plain ones; one set is two thirds
     ordinary). The sets that measure the weights (aa onwards) came from other helpers, with set p's
     brief.
 
@@ -69,7 +70,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("fortunes", help="folder the fortunes-* packages were extracted into (dpkg-deb -x)")
     p.add_argument("--through", default="z",
-                   help="the last set read (default z, as the shipped weights); later sets are held out")
+                   help="the last set read (default z, as the shipped weights); later sets are held out "
+                        "(the training sets t1-t10 are always read)")
     args = p.parse_args()
 
     def order(name: str) -> tuple:
