@@ -80,14 +80,20 @@ def main() -> None:
     last = order(args.through)
     out = sys.stdout
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in ("multilingual_attacks.jsonl", "multilingual_benign.jsonl"):
+
+    def hand_written(name: str, keep) -> None:
+        """The rows of a hand-written file that `keep` takes, without CJK: attacks keep their
+        category, lookalikes and ordinary texts become chat_ml."""
         for line in open(os.path.join(here, name), encoding="utf-8"):
             row = json.loads(line)
-            if order(row["set"]) > last or row.get("lang") in CJK:
+            if row.get("lang") in CJK or not keep(row):
                 continue
             category = row["category"] if row["label"] == "attack" else "chat_ml"
             out.write(json.dumps({"text": row["text"], "label": row["label"], "category": category},
                                  ensure_ascii=False) + "\n")
+
+    for name in ("multilingual_attacks.jsonl", "multilingual_benign.jsonl"):
+        hand_written(name, lambda row: order(row["set"]) <= last)
     root = os.path.join(args.fortunes, "usr/share/games/fortunes")
     rng = random.Random(SEED)
     for lang in ("de", "es", "it", "pl", "ru", "pt"):
@@ -101,13 +107,7 @@ def main() -> None:
         for entry in found[:PER_LANGUAGE]:
             out.write(json.dumps({"text": entry, "label": "benign", "category": "fortune", "lang": lang},
                                  ensure_ascii=False) + "\n")
-    for line in open(os.path.join(here, "multilingual_training_sets.jsonl"), encoding="utf-8"):
-        row = json.loads(line)
-        if row["lang"] in CJK:
-            continue
-        category = row["category"] if row["label"] == "attack" else "chat_ml"
-        out.write(json.dumps({"text": row["text"], "label": row["label"], "category": category},
-                             ensure_ascii=False) + "\n")
+    hand_written("multilingual_training_sets.jsonl", lambda row: True)
 
 
 if __name__ == "__main__":

@@ -580,10 +580,7 @@ impl Detector {
             }
             // (a text that is short once its repeated lines are left out: read whole, by the
             // weights already chosen)
-            (Some(w), None) => {
-                let read = read_of(norm);
-                Some(scored(norm, read, w, w.model.best_window(read.text(&norm.text)), None))
-            }
+            (Some(w), None) => Some(read_whole(norm, read_of(norm), w, None)),
             (None, _) => None,
         };
         (findings, classifier)
@@ -817,14 +814,7 @@ impl Detector {
     /// It reads each line once ([`distinct_lines`]).
     fn classify(&self, norm: &Normalized, at: Option<Span>) -> Option<Classified> {
         let weights = self.classifier_for(&norm.text)?;
-        let read = DistinctLines::new(&norm.text);
-        Some(scored(
-            norm,
-            &read,
-            weights,
-            weights.model.best_window(read.text(&norm.text)),
-            at,
-        ))
+        Some(read_whole(norm, &DistinctLines::new(&norm.text), weights, at))
     }
 
     /// A calibrated probability read at another operating point: calibrating is a shift of the
@@ -985,6 +975,17 @@ fn scored(
         raw: best.probability,
         span,
     }
+}
+
+/// The strongest window of `read` read whole by `weights` (no window plan), as [`scored`] reports it.
+fn read_whole(norm: &Normalized, read: &DistinctLines, weights: Weights, at: Option<Span>) -> Classified {
+    scored(
+        norm,
+        read,
+        weights,
+        weights.model.best_window(read.text(&norm.text)),
+        at,
+    )
 }
 
 /// The classifier's strongest window of a text, as a scan reports it.
