@@ -260,6 +260,11 @@ impl Default for ResearcherConfig {
 /// learned the training sets t1-t10 (stop 48), which read ordinary text in other languages higher.
 pub const OTHER_LANGUAGES_THRESHOLD: f32 = 0.75;
 
+/// The default point of the weights for English tool outputs and documents (stop 49): where those
+/// sources' point is 0.94 they read at 0.96, where no clean tool-output file of the harness, and
+/// no role prompt read as a document, was flagged more often than with `model.bin` at 0.94.
+pub const TOOL_OUTPUTS_THRESHOLD: f32 = 0.86;
+
 /// Settings of the fast-path detector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -287,6 +292,12 @@ pub struct DetectorConfig {
     /// other languages lower than the first read English (README, "Multilingual attacks,
     /// hand-written", stops 47 and 48).
     pub other_languages_threshold: f32,
+    /// The operating point of the classifier's weights for English tool outputs and documents
+    /// (`model-tool-outputs.bin`), what `classifier_threshold` is for the first; a source's own
+    /// point moves it by the same shift of the logit. Higher than `classifier_threshold` by
+    /// default because those weights learned orders hidden in what agents read and read clean
+    /// tool outputs a little higher (README, "Multilingual attacks, hand-written", stop 49).
+    pub tool_outputs_threshold: f32,
 }
 
 impl Default for DetectorConfig {
@@ -299,6 +310,7 @@ impl Default for DetectorConfig {
             classifier_weight: 1.0,
             classifier_threshold: 0.8,
             other_languages_threshold: OTHER_LANGUAGES_THRESHOLD,
+            tool_outputs_threshold: TOOL_OUTPUTS_THRESHOLD,
         }
     }
 }
@@ -496,10 +508,11 @@ impl SwarmConfig {
                 ),
             );
         }
-        // the two classifier weights' operating points
+        // the classifier weights' operating points
         for (field, t) in [
             ("classifier_threshold", d.classifier_threshold),
             ("other_languages_threshold", d.other_languages_threshold),
+            ("tool_outputs_threshold", d.tool_outputs_threshold),
         ] {
             if !(0.01..=0.99).contains(&t) {
                 return bad(
@@ -748,17 +761,27 @@ mod tests {
     }
 
     #[test]
-    fn other_languages_threshold_is_checked_and_shipped_as_the_default() {
-        let err = SwarmConfig::from_yaml("detector:\n  other_languages_threshold: 0\n", "o.yaml").unwrap_err();
-        assert!(err.to_string().contains("detector.other_languages_threshold"), "{err}");
-        let cfg = SwarmConfig::from_yaml("detector:\n  other_languages_threshold: 0.8\n", "o.yaml").unwrap();
-        assert_eq!(cfg.detector.other_languages_threshold, 0.8);
+    fn the_other_weights_points_are_checked_and_shipped_as_the_defaults() {
+        type Point = fn(&DetectorConfig) -> f32;
+        let points: [(&str, f32, Point); 2] = [
+            ("other_languages_threshold", OTHER_LANGUAGES_THRESHOLD, |d| {
+                d.other_languages_threshold
+            }),
+            ("tool_outputs_threshold", TOOL_OUTPUTS_THRESHOLD, |d| {
+                d.tool_outputs_threshold
+            }),
+        ];
         let shipped = SwarmConfig::from_yaml(include_str!("../../swarm-configs/default.yaml"), "default.yaml").unwrap();
-        assert_eq!(shipped.detector.other_languages_threshold, OTHER_LANGUAGES_THRESHOLD);
-        assert_eq!(
-            SwarmConfig::default().detector.other_languages_threshold,
-            OTHER_LANGUAGES_THRESHOLD
-        );
+        for (field, default, point) in points {
+            for bad in ["0", "1"] {
+                let err = SwarmConfig::from_yaml(&format!("detector:\n  {field}: {bad}\n"), "p.yaml").unwrap_err();
+                assert!(err.to_string().contains(&format!("detector.{field}")), "{err}");
+            }
+            let cfg = SwarmConfig::from_yaml(&format!("detector:\n  {field}: 0.85\n"), "p.yaml").unwrap();
+            assert_eq!(point(&cfg.detector), 0.85);
+            assert_eq!(point(&shipped.detector), default, "{field}");
+            assert_eq!(point(&SwarmConfig::default().detector), default, "{field}");
+        }
     }
 
     #[test]
