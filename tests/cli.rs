@@ -286,7 +286,9 @@ fn documents_and_tool_outputs_read_the_classifier_at_their_own_point() {
     for source in ["tool_output", "document"] {
         let v = stdout_json(&["scan", "--source", source, text]);
         assert_eq!(v["flagged"], false, "{source}: {v}");
-        strict = v["score"].as_f64().unwrap();
+        if source == "tool_output" {
+            strict = v["score"].as_f64().unwrap();
+        }
     }
     // A config line without the field reads tool outputs at the detector's point again: the same
     // weights, a looser point, a higher score.

@@ -261,8 +261,9 @@ impl Default for ResearcherConfig {
 pub const OTHER_LANGUAGES_THRESHOLD: f32 = 0.75;
 
 /// The default point of the weights for English tool outputs and documents (stop 49): where those
-/// sources' point is 0.94 they read at 0.96, where no clean tool-output file of the harness, and
-/// no role prompt read as a document, was flagged more often than with `model.bin` at 0.94.
+/// sources' point is 0.94 they read at 0.96, where no clean tool-output file of the harness was
+/// flagged more often than with `model.bin` at 0.94 (role prompts read as documents: one more of
+/// 641; README, "Multilingual attacks, hand-written", stop 49).
 pub const TOOL_OUTPUTS_THRESHOLD: f32 = 0.86;
 
 /// Settings of the fast-path detector.
@@ -286,8 +287,9 @@ pub struct DetectorConfig {
     pub classifier_threshold: f32,
     /// The operating point of the classifier's second weights, the ones that read text not in
     /// English (what `classifier_threshold` is for the first). It does not follow
-    /// `classifier_threshold`: set both to move both. A source's own point
-    /// (`policy.<source>.classifier_threshold`) moves both by the same shift of the logit.
+    /// `classifier_threshold`: set each to move each. A source's own point
+    /// (`policy.<source>.classifier_threshold`) moves all the weights' points by the same shift of
+    /// the logit.
     /// Lower than `classifier_threshold` by default because those weights read ordinary text in
     /// other languages lower than the first read English (README, "Multilingual attacks,
     /// hand-written", stops 47 and 48).
