@@ -18,9 +18,9 @@ ordinary texts). Later sets (ag onwards) are held out to measure the weights. St
 """
 
 import argparse
-import json
-import os
 import sys
+
+from multilingual_classifier_rows import hand_written, order
 
 INJECTIONS = ("prompt_injection", "data_exfiltration")
 
@@ -29,29 +29,16 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--through", default="af", help="the last set read (default af); later sets are held out")
     args = p.parse_args()
-
-    def order(name: str) -> tuple:
-        return (len(name), name)  # a … z, then aa …
-
     last = order(args.through)
-    here = os.path.dirname(os.path.abspath(__file__))
+
+    def english_of_sets(row: dict) -> bool:
+        return row.get("lang") == "en" and order(row["set"]) <= last
+
     out = sys.stdout
-
-    def write(text: str, label: str, category: str) -> None:
-        out.write(json.dumps({"text": text, "label": label, "category": category}, ensure_ascii=False) + "\n")
-
-    for name, attacks in (("multilingual_attacks.jsonl", True), ("multilingual_benign.jsonl", False)):
-        for line in open(os.path.join(here, name), encoding="utf-8"):
-            row = json.loads(line)
-            if row.get("lang") != "en" or order(row["set"]) > last:
-                continue
-            if attacks and row["category"] not in INJECTIONS:
-                continue
-            write(row["text"], row["label"], row["category"] if attacks else "chat_ml")
-    for line in open(os.path.join(here, "english_training_sets.jsonl"), encoding="utf-8"):
-        row = json.loads(line)
-        if row["set"] == "t11":
-            write(row["text"], row["label"], row["category"])
+    hand_written("multilingual_attacks.jsonl",
+                 lambda row: english_of_sets(row) and row["category"] in INJECTIONS, out)
+    hand_written("multilingual_benign.jsonl", english_of_sets, out)
+    hand_written("english_training_sets.jsonl", lambda row: row["set"] == "t11", out)
 
 
 if __name__ == "__main__":

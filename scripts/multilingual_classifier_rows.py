@@ -41,6 +41,25 @@ import sys
 CJK = {"zh", "ja", "ko"}
 PER_LANGUAGE = 800
 SEED = 45
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def order(name: str) -> tuple:
+    """A set's place: a … z, then aa …"""
+    return (len(name), name)
+
+
+def hand_written(name: str, keep, out) -> None:
+    """The rows of a hand-written file of this folder that `keep` takes, without CJK, to `out`:
+    attacks keep their category, lookalikes and ordinary texts become chat_ml. (The rows script of
+    the weights for tool outputs, `english_tool_output_rows.py`, reads its files with it too.)"""
+    for line in open(os.path.join(HERE, name), encoding="utf-8"):
+        row = json.loads(line)
+        if row.get("lang") in CJK or not keep(row):
+            continue
+        category = row["category"] if row["label"] == "attack" else "chat_ml"
+        out.write(json.dumps({"text": row["text"], "label": row["label"], "category": category},
+                             ensure_ascii=False) + "\n")
 # Where each language's fortunes lie inside the extracted packages (usr/share/games/fortunes/...).
 ITALIAN_ROOT = ["definizioni", "formiche", "italia", "itatrek", "leggi", "luttazzi", "paolotedeschi", "norm"]
 
@@ -74,26 +93,10 @@ def main() -> None:
                         "(the training sets t1-t10 are always read)")
     args = p.parse_args()
 
-    def order(name: str) -> tuple:
-        return (len(name), name)  # a … z, then aa …
-
     last = order(args.through)
     out = sys.stdout
-    here = os.path.dirname(os.path.abspath(__file__))
-
-    def hand_written(name: str, keep) -> None:
-        """The rows of a hand-written file that `keep` takes, without CJK: attacks keep their
-        category, lookalikes and ordinary texts become chat_ml."""
-        for line in open(os.path.join(here, name), encoding="utf-8"):
-            row = json.loads(line)
-            if row.get("lang") in CJK or not keep(row):
-                continue
-            category = row["category"] if row["label"] == "attack" else "chat_ml"
-            out.write(json.dumps({"text": row["text"], "label": row["label"], "category": category},
-                                 ensure_ascii=False) + "\n")
-
     for name in ("multilingual_attacks.jsonl", "multilingual_benign.jsonl"):
-        hand_written(name, lambda row: order(row["set"]) <= last)
+        hand_written(name, lambda row: order(row["set"]) <= last, out)
     root = os.path.join(args.fortunes, "usr/share/games/fortunes")
     rng = random.Random(SEED)
     for lang in ("de", "es", "it", "pl", "ru", "pt"):
@@ -107,7 +110,7 @@ def main() -> None:
         for entry in found[:PER_LANGUAGE]:
             out.write(json.dumps({"text": entry, "label": "benign", "category": "fortune", "lang": lang},
                                  ensure_ascii=False) + "\n")
-    hand_written("multilingual_training_sets.jsonl", lambda row: True)
+    hand_written("multilingual_training_sets.jsonl", lambda row: True, out)
 
 
 if __name__ == "__main__":
