@@ -1027,12 +1027,18 @@ struct Classified {
     span: Span,
 }
 
+/// The least confidence of a finding inside a decoded layer for which the layer's own obfuscation
+/// finding (`decode.<scheme>`) is reported. A weak witness (a low-severity rule that flags only
+/// beside another) inside a layer would otherwise count twice and flag alone: "without waiting
+/// for", found in a doc comment's words joined across a line break, is not encoded instructions.
+const LAYER_EVIDENCE_MIN: f32 = 0.5;
+
 /// The confidence a decoded layer's obfuscation finding (`decode.<scheme>`) takes: that of the
-/// strongest manipulation found inside the layer; 0 when there is none.
+/// strongest manipulation found inside the layer ([`LAYER_EVIDENCE_MIN`] or more); 0 when there is none.
 fn strongest_manipulation<'a>(inside: impl IntoIterator<Item = &'a Finding>) -> f32 {
     inside
         .into_iter()
-        .filter(|f| f.category.is_manipulation())
+        .filter(|f| f.category.is_manipulation() && f.confidence >= LAYER_EVIDENCE_MIN)
         .map(|f| f.confidence)
         .fold(0.0f32, f32::max)
 }

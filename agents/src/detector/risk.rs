@@ -3,7 +3,9 @@
 //! Each manipulation finding is treated as an independent, imperfect witness whose
 //! confidence is the probability that it alone is right; the risk is the probability that
 //! at least one is right (noisy-OR). One rule counts once however often it fires — a page
-//! that repeats a phrase is not more dangerous than one that says it once. PII and secrets
+//! that repeats a phrase is not more dangerous than one that says it once — and so does one
+//! witness written as several rules (`id/part`: parts exist so that each has literals to run
+//! at, not to be counted twice). PII and secrets
 //! are not manipulation: their action comes from the policy table, not from the risk.
 
 use aimds_runtime::Finding;
@@ -18,7 +20,7 @@ pub fn combine(findings: &[Finding], classifier: Option<f32>, classifier_weight:
     {
         // A decoded payload's findings are prefixed with their scheme ("base64:rule"); they
         // are the same witness as the rule itself.
-        let id = f.rule_id.rsplit(':').next().unwrap_or(&f.rule_id);
+        let id = witness(&f.rule_id);
         match strongest.iter_mut().find(|(r, _)| *r == id) {
             Some(entry) => entry.1 = entry.1.max(f.confidence),
             None => strongest.push((id, f.confidence)),
@@ -32,6 +34,13 @@ pub fn combine(findings: &[Finding], classifier: Option<f32>, classifier_weight:
         clean *= (1.0 - p).powf(classifier_weight.max(0.0));
     }
     (1.0 - clean).clamp(0.0, 1.0)
+}
+
+/// The witness a finding speaks for: its rule id without a decoded payload's scheme
+/// (`base64:pi.x` is `pi.x`) or a part's name (`pi.x/label` is `pi.x`).
+fn witness(rule_id: &str) -> &str {
+    let id = rule_id.rsplit(':').next().unwrap_or(rule_id);
+    id.split('/').next().unwrap_or(id)
 }
 
 #[cfg(test)]
@@ -73,6 +82,21 @@ mod tests {
             finding("base64:a", Category::PromptInjection, 0.6),
         ];
         assert!((combine(&f, None, 1.0) - 0.6).abs() < 1e-6);
+    }
+
+    #[test]
+    fn parts_of_one_witness_count_once() {
+        let f = [
+            finding("pi.w/label", Category::PromptInjection, 0.3),
+            finding("pi.w/for-reader", Category::PromptInjection, 0.3),
+            finding("base64:pi.w/label", Category::PromptInjection, 0.3),
+        ];
+        assert!((combine(&f, None, 1.0) - 0.3).abs() < 1e-6);
+        let two = [
+            finding("pi.w/label", Category::PromptInjection, 0.3),
+            finding("pi.v/clause", Category::PromptInjection, 0.3),
+        ];
+        assert!((combine(&two, None, 1.0) - 0.51).abs() < 1e-6);
     }
 
     #[test]

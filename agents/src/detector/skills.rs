@@ -683,20 +683,29 @@ fn id_lines(text: &str) -> HashMap<&str, Vec<usize>> {
     map
 }
 
+/// A rule id: `[a-z0-9._-]+`, or `witness/part` where one witness is written as several rules
+/// (each part with literals of its own to run at; the risk counts the witness once).
+fn valid_rule_id(id: &str) -> bool {
+    let word = |w: &str| {
+        !w.is_empty()
+            && w.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
+    };
+    match id.split_once('/') {
+        Some((witness, part)) => word(witness) && word(part),
+        None => word(id),
+    }
+}
+
 fn check_rule(raw: RawRule, file: &str, line: usize) -> Result<RuleDef, SkillError> {
     let err = |reason: String| SkillError::Rule {
         file: file.to_owned(),
         line,
         reason,
     };
-    if raw.id.is_empty()
-        || !raw
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
-    {
+    if !valid_rule_id(&raw.id) {
         return Err(err(format!(
-            "rule id {:?} must be non-empty and use only [a-z0-9._-]",
+            "rule id {:?} must be non-empty and use only [a-z0-9._-], with at most one `/` before a part's name",
             raw.id
         )));
     }
@@ -771,6 +780,16 @@ mod tests {
         match e {
             SkillError::Rule { file, line, reason } => (file, line, reason),
             other => panic!("expected a rule error, got {other}"),
+        }
+    }
+
+    #[test]
+    fn rule_ids_may_name_one_part() {
+        for good in ["pi.x", "pi.x-y_2", "pi.witness/label"] {
+            assert!(valid_rule_id(good), "{good}");
+        }
+        for bad in ["", "Pi.x", "pi x", "pi.x/", "/label", "pi/x/y", "pi.x/La"] {
+            assert!(!valid_rule_id(bad), "{bad}");
         }
     }
 
