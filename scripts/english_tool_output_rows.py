@@ -9,12 +9,14 @@ Weights that also learn them catch far more of them, but read role prompts and s
 
     python3 scripts/english_tool_output_rows.py > target/english_tool_output_rows.jsonl
 
-Rows, in this order: the English rows of the hand-written sets a to af (`--through`) of
+Rows, in this order: the English rows of the hand-written sets a to ap (`--through`) of
 `scripts/multilingual_attacks.jsonl` that are injections or exfiltration (category `prompt_injection` or
-`data_exfiltration`; their extraction and jailbreak rows are prompts, not what an agent reads), then the
-English lookalikes of the same sets (`multilingual_benign.jsonl`, category chat_ml), then training set t11
-of `scripts/english_training_sets.jsonl` (injections and exfiltration in what agents read, and its
-ordinary texts). Later sets (ag onwards) are held out to measure the weights. Standard library only.
+`data_exfiltration`), then the English lookalikes of the same sets (`multilingual_benign.jsonl`, category
+chat_ml), then training set t11 of `scripts/english_training_sets.jsonl` (injections and exfiltration in
+what agents read, and its ordinary texts), then the same sets' English jailbreaks and extractions
+(categories `jailbreak` and `system_prompt_extraction`: pasted into a page or a file, they are what an
+agent reads too; added at stop 50 after the rest, which keeps its order). Later sets (aq onwards) are
+held out to measure the weights. Standard library only.
 """
 
 import argparse
@@ -23,11 +25,12 @@ import sys
 from multilingual_classifier_rows import hand_written, order
 
 INJECTIONS = ("prompt_injection", "data_exfiltration")
+PROMPTS = ("jailbreak", "system_prompt_extraction")
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--through", default="af", help="the last set read (default af); later sets are held out")
+    p.add_argument("--through", default="ap", help="the last set read (default ap); later sets are held out")
     args = p.parse_args()
     last = order(args.through)
 
@@ -39,6 +42,8 @@ def main() -> None:
                  lambda row: english_of_sets(row) and row["category"] in INJECTIONS, out)
     hand_written("multilingual_benign.jsonl", english_of_sets, out)
     hand_written("english_training_sets.jsonl", lambda row: row["set"] == "t11", out)
+    hand_written("multilingual_attacks.jsonl",
+                 lambda row: english_of_sets(row) and row["category"] in PROMPTS, out)
 
 
 if __name__ == "__main__":
