@@ -9,8 +9,9 @@ Why: each stop's sets are committed unread and measured once a change is made; t
 
 Rows of the named sets of `scripts/multilingual_attacks.jsonl` (attacks) and
 `scripts/multilingual_benign.jsonl` (lookalikes and ordinary texts, shown as `benign`) are streamed to
-one `BINARY --config CONFIG scan --jsonl` as {"text", "source"}; it prints flagged / rows per set and
-category, then per set. Standard library only.
+one `BINARY --db :memory: --config CONFIG scan --jsonl` as {"text", "source"} (a throw-away memory,
+so a config with the logger on writes nothing of yours); it prints flagged / rows per set and category,
+then per set. An answer that is an error (a misspelt `--source`) stops it. Standard library only.
 """
 
 import argparse
@@ -30,7 +31,7 @@ def main() -> None:
     p.add_argument("--config", default="swarm-configs/low-latency.yaml")
     p.add_argument("--lang", help="comma-separated languages to keep (default: all)")
     args = p.parse_args()
-    sets = set(args.sets.split(","))
+    sets = {name.strip() for name in args.sets.split(",") if name.strip()}
     langs = set(args.lang.split(",")) if args.lang else None
     rows = []
     for name, attack in (("multilingual_attacks.jsonl", True), ("multilingual_benign.jsonl", False)):
@@ -39,16 +40,22 @@ def main() -> None:
                 row = json.loads(line)
                 if row.get("set") in sets and (langs is None or row.get("lang") in langs):
                     rows.append((row, attack))
+    missing = sorted(sets - {r["set"] for r, _ in rows})
+    if missing:
+        raise SystemExit(f"no rows for set(s) {', '.join(missing)}")
     feed = "".join(json.dumps({"text": r["text"], "source": args.source}) + "\n" for r, _ in rows)
-    out = subprocess.run([args.binary, "--config", args.config, "scan", "--jsonl"],
+    out = subprocess.run([args.binary, "--db", ":memory:", "--config", args.config, "scan", "--jsonl"],
                          input=feed, capture_output=True, text=True, check=True).stdout.splitlines()
     if len(out) != len(rows):
         raise SystemExit(f"{len(rows)} rows sent, {len(out)} answers")
     flagged, total = Counter(), Counter()
     for (row, attack), answer in zip(rows, out):
+        verdict = json.loads(answer)
+        if "error" in verdict:
+            raise SystemExit(f"the binary answered an error: {verdict['error']}")
         key = (row["set"], row["category"] if attack else "benign")
         total[key] += 1
-        flagged[key] += bool(json.loads(answer).get("flagged"))
+        flagged[key] += bool(verdict.get("flagged"))
     for key in sorted(total):
         print(f"{key[0]:4} {key[1]:26} {flagged[key]:4} / {total[key]}")
     for s in sorted(sets):
