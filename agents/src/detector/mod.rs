@@ -317,7 +317,7 @@ impl Detector {
     /// tool outputs when there are such; else the main weights. ("Not another language" is
     /// English, and also Chinese, Japanese, Korean and other scripts, which `model.bin` reads
     /// otherwise: as tool outputs those go to the third weights, which are `model.bin`'s rows and
-    /// 336 English ones.)
+    /// 914 English ones.)
     fn classifier_for(&self, normalized: &str, source: Option<Source>) -> Option<Weights<'_>> {
         let main = self.classifier.as_ref()?;
         let reads_content = matches!(source, Some(Source::ToolOutput | Source::Document));
@@ -417,7 +417,7 @@ impl Detector {
         let rules = self.rules.rules();
         let before = findings.len();
         findings.retain(|f| {
-            let id = f.rule_id.rsplit(':').next().unwrap_or(&f.rule_id);
+            let id = risk::without_scheme(&f.rule_id);
             self.sourced
                 .iter()
                 .filter_map(|&i| rules.get(i))

@@ -36,10 +36,15 @@ pub fn combine(findings: &[Finding], classifier: Option<f32>, classifier_weight:
     (1.0 - clean).clamp(0.0, 1.0)
 }
 
+/// A finding's rule id without a decoded payload's scheme: `base64:pi.x` is `pi.x`.
+pub fn without_scheme(rule_id: &str) -> &str {
+    rule_id.rsplit(':').next().unwrap_or(rule_id)
+}
+
 /// The witness a finding speaks for: its rule id without a decoded payload's scheme
-/// (`base64:pi.x` is `pi.x`) or a part's name (`pi.x/label` is `pi.x`).
+/// ([`without_scheme`]) or a part's name (`pi.x/label` is `pi.x`).
 fn witness(rule_id: &str) -> &str {
-    let id = rule_id.rsplit(':').next().unwrap_or(rule_id);
+    let id = without_scheme(rule_id);
     id.split('/').next().unwrap_or(id)
 }
 

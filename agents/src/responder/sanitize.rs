@@ -401,7 +401,7 @@ fn covered(intervals: &[(usize, usize)], start: usize, end: usize) -> bool {
 /// `[REDACTED:secret:<kind>]` or `[REDACTED:<pii kind>]`, derived from the rule id. A
 /// decoded-payload prefix (`base64:secret.jwt`) is dropped.
 pub fn placeholder(category: Category, rule_id: &str) -> String {
-    let tail = rule_id.rsplit(':').next().unwrap_or(rule_id);
+    let tail = crate::detector::risk::without_scheme(rule_id);
     match category {
         Category::Secret => {
             let kind = tail
