@@ -386,10 +386,12 @@ impl SourcePolicy {
         // Prompts: at 0.8 the classifier alone flagged 1.4 % and 1.7 % of the studied halves of two
         // sets of users' English chat that nothing was trained on; 0.9 is the point where both are
         // under 1 % (0.9 %), at a cost of 4-7 points of Tensor Trust's attacks on the same halves
-        // (README, "The prompts' operating point"). `strict.yaml` keeps 0.8.
+        // (README, "The prompts' operating point"). Since stop 51 prompts are read by weights that
+        // also learned the hand-written sets; 0.91 keeps those chat sets where 0.9 had them (README,
+        // "Multilingual attacks, hand-written", stop 51). `strict.yaml` keeps 0.8.
         let classifier_threshold = match source {
             Source::ToolOutput | Source::Document => Some(0.94),
-            Source::User => Some(0.9),
+            Source::User => Some(0.91),
             _ => None,
         };
         SourcePolicy {
@@ -749,7 +751,7 @@ mod tests {
         let d = SwarmConfig::default();
         assert_eq!(d.policy_for(Source::ToolOutput).classifier_threshold, Some(0.94));
         assert_eq!(d.policy_for(Source::Document).classifier_threshold, Some(0.94));
-        assert_eq!(d.policy_for(Source::User).classifier_threshold, Some(0.9));
+        assert_eq!(d.policy_for(Source::User).classifier_threshold, Some(0.91));
         assert_eq!(d.policy_for(Source::ModelOutput).classifier_threshold, None);
         // and the shipped default.yaml says the same
         let shipped = SwarmConfig::from_yaml(include_str!("../../swarm-configs/default.yaml"), "default.yaml").unwrap();

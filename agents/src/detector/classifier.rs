@@ -1607,13 +1607,13 @@ mod tests {
             })
             .collect();
         let want = [
-            "197 0xac79d0f216fab5b7 0x3f7ffeaa 0x3f7ffeaa 0..62",
-            "2 0x22409ee1d41ca745 0x3daf9836 0x3daf9836 0..2",
-            "0 0x0000000000000000 0x3e44539b 0x3e44539b 0..0",
-            "3037 0xcf3d65a799b23155 0x3d22500f 0x3ea05b9c 192..576",
-            "192 0x5501fea01921d58f 0x3cc35f0d 0x3cc35f0d 0..115",
-            "2655 0x4752539fa4b62bc6 0x3c4f7158 0x3d455366 384..768",
-            "130 0xfc767b32f21fecbe 0x3d926139 0x3d926139 0..39",
+            "197 0xac79d0f216fab5b7 0x3f7ff76c 0x3f7ff76c 0..62",
+            "2 0x22409ee1d41ca745 0x3d572388 0x3d572388 0..2",
+            "0 0x0000000000000000 0x3dfc11e2 0x3dfc11e2 0..0",
+            "3037 0xcf3d65a799b23155 0x3e2e3335 0x3ed220d5 192..576",
+            "192 0x5501fea01921d58f 0x3c8d16ad 0x3c8d16ad 0..115",
+            "2655 0x4752539fa4b62bc6 0x3f1d727d 0x3f51f60e 556..940",
+            "130 0xfc767b32f21fecbe 0x3d1ac0a3 0x3d1ac0a3 0..39",
         ];
         assert_eq!(got, want);
     }
