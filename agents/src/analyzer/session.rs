@@ -277,8 +277,8 @@ mod tests {
     }
 
     /// A frame set in one turn and the harmful request made in the next: each passes alone (a
-    /// role-play request; a content-moderation question), and the joined window is the framed
-    /// harm the detector reads in one text.
+    /// role-play request; a harmful request, which alone is content moderation), and the joined
+    /// window is the framed harm the detector reads in one text.
     #[test]
     fn a_frame_and_the_request_it_wraps_in_two_turns_are_read_together() {
         let d = detector();
