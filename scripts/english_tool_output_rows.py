@@ -5,7 +5,8 @@
 Why: `model.bin` learned its attacks from the development corpora, which hold almost no order hidden in
 what an agent reads (a product listing, an invoice, a calendar invite), and reads such orders at 0.00-0.15.
 Weights that also learn them catch far more of them, but read role prompts and some chat as attacks
-(README, stop 48), so they read only tool outputs and documents, where a prompt's wording is not at stake.
+(README, stop 48), so at first they read only tool outputs and documents. Since stop 51 `model.bin` is
+trained with these rows too (the same weights), and prompts are read at their own point, 0.91.
 
     python3 scripts/english_tool_output_rows.py > target/english_tool_output_rows.jsonl
 
