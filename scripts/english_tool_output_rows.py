@@ -5,10 +5,15 @@
 Why: `model.bin` learned its attacks from the development corpora, which hold almost no order hidden in
 what an agent reads (a product listing, an invoice, a calendar invite), and reads such orders at 0.00-0.15.
 Weights that also learn them catch far more of them, but read role prompts and some chat as attacks
-(README, stop 48), so at first they read only tool outputs and documents. Since stop 51 `model.bin` is
-trained with these rows too (the same weights), and prompts are read at their own point, 0.91.
+(README, stop 48), so at first they read only tool outputs and documents. At stop 51 `model.bin` was
+trained with the default rows (the same weights then), and prompts are read at their own point, 0.91.
+Since stop 52 the two files differ again: the tool outputs' weights learn more rows than the prompts'.
 
+    # model.bin's rows (sets a-ap, t11)
     python3 scripts/english_tool_output_rows.py > target/english_tool_output_rows.jsonl
+    # model-tool-outputs.bin's rows (since stop 52: sets a-ba, t11 and t16-t21)
+    python3 scripts/english_tool_output_rows.py --through ba --training t11,t16,t17,t18,t19,t20,t21 \
+        > target/english_tool_output_rows_ba.jsonl
 
 Rows, in this order: the English rows of the hand-written sets a to ap (`--through`) of
 `scripts/multilingual_attacks.jsonl` that are injections or exfiltration (category `prompt_injection` or
@@ -16,8 +21,10 @@ Rows, in this order: the English rows of the hand-written sets a to ap (`--throu
 chat_ml), then training set t11 of `scripts/english_training_sets.jsonl` (injections and exfiltration in
 what agents read, and its ordinary texts), then the same sets' English jailbreaks and extractions
 (categories `jailbreak` and `system_prompt_extraction`: pasted into a page or a file, they are what an
-agent reads too; added at stop 50 after the rest, which keeps its order). Later sets (aq onwards) are
-held out to measure the weights. Standard library only.
+agent reads too; added at stop 50 after the rest, which keeps its order), then any other training sets
+named by `--training`, in the order given (t16-t21, written at stop 52: injections, extractions and
+jailbreaks planted in six kinds of carrier, and ordinary texts of the same carriers). Later sets are held
+out to measure the weights. Standard library only.
 """
 
 import argparse
@@ -32,7 +39,13 @@ PROMPTS = ("jailbreak", "system_prompt_extraction")
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--through", default="ap", help="the last set read (default ap); later sets are held out")
+    p.add_argument("--training", default="t11",
+                   help="comma-separated training sets of english_training_sets.jsonl, t11 first (default t11); "
+                        "any other is written last, after the sets' jailbreaks and extractions")
     args = p.parse_args()
+    training = [name.strip() for name in args.training.split(",") if name.strip()]
+    if training[:1] != ["t11"]:
+        raise SystemExit("--training must start with t11")
     last = order(args.through)
 
     def english_of_sets(row: dict) -> bool:
@@ -45,6 +58,8 @@ def main() -> None:
     hand_written("english_training_sets.jsonl", lambda row: row["set"] == "t11", out)
     hand_written("multilingual_attacks.jsonl",
                  lambda row: english_of_sets(row) and row["category"] in PROMPTS, out)
+    for name in training[1:]:
+        hand_written("english_training_sets.jsonl", lambda row, name=name: row["set"] == name, out)
 
 
 if __name__ == "__main__":

@@ -316,8 +316,8 @@ impl Detector {
     /// ([`language::is_other_language`]); else, for a tool output or a document, the ones for
     /// tool outputs when there are such; else the main weights. ("Not another language" is
     /// English, and also Chinese, Japanese, Korean and other scripts, which `model.bin` reads
-    /// otherwise: as tool outputs those go to the third weights. Since stop 51 the shipped
-    /// `model.bin` and third weights are the same file, read at different points.)
+    /// otherwise: as tool outputs those go to the third weights, which since stop 52 have learned
+    /// more of the hand-written sets and training sets than `model.bin`.)
     fn classifier_for(&self, normalized: &str, source: Option<Source>) -> Option<Weights<'_>> {
         let main = self.classifier.as_ref()?;
         let reads_content = matches!(source, Some(Source::ToolOutput | Source::Document));
