@@ -11,9 +11,9 @@ Since stop 52 the two files differ again: the tool outputs' weights learn more r
 
     # model.bin's rows (sets a-ap, t11)
     python3 scripts/english_tool_output_rows.py > target/english_tool_output_rows.jsonl
-    # model-tool-outputs.bin's rows (since stop 52: sets a-ba, t11 and t16-t21)
-    python3 scripts/english_tool_output_rows.py --through ba --training t11,t16,t17,t18,t19,t20,t21 \
-        > target/english_tool_output_rows_ba.jsonl
+    # model-tool-outputs.bin's rows (since stop 52: sets a-bd, t11, t16-t21 and t26-t29)
+    python3 scripts/english_tool_output_rows.py --through bd \\
+        --training t11,t16,t17,t18,t19,t20,t21,t26,t27,t28,t29 > target/tool_output_rows.jsonl
 
 Rows, in this order: the English rows of the hand-written sets a to ap (`--through`) of
 `scripts/multilingual_attacks.jsonl` that are injections or exfiltration (category `prompt_injection` or
@@ -22,8 +22,8 @@ chat_ml), then training set t11 of `scripts/english_training_sets.jsonl` (inject
 what agents read, and its ordinary texts), then the same sets' English jailbreaks and extractions
 (categories `jailbreak` and `system_prompt_extraction`: pasted into a page or a file, they are what an
 agent reads too; added at stop 50 after the rest, which keeps its order), then any other training sets
-named by `--training`, in the order given (t16-t21, written at stop 52: injections, extractions and
-jailbreaks planted in six kinds of carrier, and ordinary texts of the same carriers). Later sets are held
+named by `--training`, in the order given (t16-t21 and t26-t29, written at stop 52: injections,
+extractions and jailbreaks planted in ten kinds of carrier, and ordinary texts of the same carriers). Later sets are held
 out to measure the weights. Standard library only.
 """
 
