@@ -299,6 +299,8 @@ pub struct DetectorConfig {
     /// point moves it by the same shift of the logit. Higher than `classifier_threshold` by
     /// default because those weights learned orders hidden in what agents read and read clean
     /// tool outputs a little higher (README, "Multilingual attacks, hand-written", stop 49).
+    /// Since stop 52 the same weights give an English prompt under 16 KB a second reading at this
+    /// point, moved by the prompts' (0.91 -> 0.94), and the stronger reading counts.
     pub tool_outputs_threshold: f32,
 }
 

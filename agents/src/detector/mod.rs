@@ -318,6 +318,26 @@ impl Detector {
     /// English, and also Chinese, Japanese, Korean and other scripts, which `model.bin` reads
     /// otherwise: as tool outputs those go to the third weights, which since stop 52 have learned
     /// more of the hand-written sets and training sets than `model.bin`.)
+    /// The second reading of a prompt: an English (or Chinese, Japanese, Korean) text a user typed is
+    /// read by the main weights and also by the weights for tool outputs, and the stronger reading
+    /// counts. Those weights learned the hand-written sets and training sets that `model.bin` does
+    /// not, and read the sets' jailbreaks and extractions typed as prompts far better; read alone
+    /// they cost Tensor Trust, promptmap and deepteam, which `model.bin` keeps (README, "Multilingual
+    /// attacks, hand-written", stop 52). At their own point (`tool_outputs_threshold`), moved with the
+    /// prompt's policy like the first reading: at prompts' 0.91 they read at 0.94. `first` is the
+    /// reading [`Detector::classifier_for`] chose; a text in another language has none, and neither
+    /// has a prompt of [`PARALLEL_SCAN_BYTES`] or more (scanned on two threads, it is read once:
+    /// a jailbreak is typed, and a pasted document of that size would pay a second pass over all
+    /// of it).
+    fn second_reading(&self, source: Option<Source>, first: Weights<'_>) -> Option<Weights<'_>> {
+        let main = self.classifier.as_ref()?;
+        let content = self.classifier_tool_output.as_ref()?;
+        (source == Some(Source::User) && std::ptr::eq(first.model, main)).then_some(Weights {
+            model: content,
+            point: self.config.tool_outputs_threshold,
+        })
+    }
+
     fn classifier_for(&self, normalized: &str, source: Option<Source>) -> Option<Weights<'_>> {
         let main = self.classifier.as_ref()?;
         let reads_content = matches!(source, Some(Source::ToolOutput | Source::Document));
@@ -492,7 +512,19 @@ impl Detector {
                     findings.extend(self.suffix_in(text, 0..text.len()).map(|hit| suffix_finding(text, hit)));
                 }
             }
-            return (findings, self.classify(&norm, None, source));
+            // A prompt a strong rule already calls an attack needs no second reading (it costs a
+            // second pass of the classifier: +5 µs on a 1 KB attack).
+            // (a framed request is not settled: it stands only if the classifier reads the text as
+            // an attempt at all, `FRAMED_CLASSIFIER_FLOOR`)
+            let settled = findings.iter().any(|f| {
+                f.severity >= Severity::High
+                    && f.rule_id != FRAMED_HARM_RULE
+                    && matches!(
+                        f.category,
+                        Category::PromptInjection | Category::Jailbreak | Category::SystemPromptLeak
+                    )
+            });
+            return (findings, self.classify(&norm, None, source, settled));
         }
         let norm: OnceLock<Normalized> = OnceLock::new();
         let read: OnceLock<DistinctLines> = OnceLock::new();
@@ -703,7 +735,7 @@ impl Detector {
     ) -> Option<Classified> {
         self.rule_findings(text, norm, at, hits, out);
         // (a decoded layer is read as a text of unknown source: `a_decoded_layer_is_read_at_the_detectors_point_whatever_the_source`)
-        self.classify(norm, at, None)
+        self.classify(norm, at, None, false)
     }
 
     /// The rules' findings in one layer of text (see [`Detector::scan_layer`]).
@@ -838,9 +870,22 @@ impl Detector {
     /// The classifier's strongest window of one layer (probability, original span; `at` as in
     /// [`Detector::scan_layer`]).
     /// It reads each line once ([`distinct_lines`]).
-    fn classify(&self, norm: &Normalized, at: Option<Span>, source: Option<Source>) -> Option<Classified> {
+    /// The classifier's reading of a text from `source`; `settled`: the rules already found a
+    /// strong manipulation, so a prompt is not read a second time ([`Detector::second_reading`]).
+    fn classify(
+        &self,
+        norm: &Normalized,
+        at: Option<Span>,
+        source: Option<Source>,
+        settled: bool,
+    ) -> Option<Classified> {
         let weights = self.classifier_for(&norm.text, source)?;
-        Some(read_whole(norm, &DistinctLines::new(&norm.text), weights, at))
+        let read = DistinctLines::new(&norm.text);
+        let first = read_whole(norm, &read, weights, at);
+        Some(match self.second_reading(source, weights).filter(|_| !settled) {
+            Some(second) => stronger(first, read_whole(norm, &read, second, at)),
+            None => first,
+        })
     }
 
     /// A calibrated probability read at another operating point: calibrating is a shift of the
@@ -1013,6 +1058,11 @@ fn read_whole(norm: &Normalized, read: &DistinctLines, weights: Weights, at: Opt
         weights.model.best_window(read.text(&norm.text)),
         at,
     )
+}
+
+/// The stronger of two readings of one text (each calibrated at its own weights' point).
+fn stronger(a: Classified, b: Classified) -> Classified {
+    if b.p > a.p { b } else { a }
 }
 
 /// The classifier's strongest window of a text, as a scan reports it.
@@ -1487,10 +1537,17 @@ mod tests {
         for text in [english, long_english.as_str()] {
             assert!(high(text, Some(Source::ToolOutput)));
             assert!(high(text, Some(Source::Document)));
-            for prompt in [Some(Source::User), Some(Source::ModelOutput), None] {
-                assert!(!high(text, prompt), "{prompt:?}");
+            for other in [Some(Source::ModelOutput), None] {
+                assert!(!high(text, other), "{other:?}");
             }
         }
+        // a prompt is read by both, the stronger reading counting; one of 16 KB or more, once; one a
+        // strong rule already calls an attack, once (the order above is such a prompt)
+        let plain = "Could you recommend a good book about the history of Rome and its emperors?";
+        let long_plain = plain.repeat(PARALLEL_SCAN_BYTES / plain.len() + 2);
+        assert!(high(plain, Some(Source::User)));
+        assert!(!high(&long_plain, Some(Source::User)));
+        assert!(!high(english, Some(Source::User)));
         // text in another language stays with the weights for other languages
         assert!(!high(spanish, Some(Source::ToolOutput)));
         // a decoded layer is read as a text of unknown source, by the main weights
@@ -1503,6 +1560,11 @@ mod tests {
         let mut main_high = with_biases(12.0, -12.0);
         main_high.classifier_tool_output = Some(Model::from_float(dim, -12.0, &vec![0.0f32; 1 << dim]));
         assert!(decoded_read(&main_high));
+        // the main weights' reading of a prompt stands when the second is weaker
+        let prompt_read = main_high.detect_for(english, None, from(Some(Source::User))).unwrap();
+        assert!(prompt_read.classifier.is_some_and(|p| p > 0.9));
+        // a prompt in another language is read by the weights for other languages only
+        assert!(!high(spanish, Some(Source::User)));
         // `with_classifier` (leave-one-source-out runs) leaves the third weights out
         assert!(main_high.with_classifier(None).classifier_tool_output.is_none());
         // read at their own point, moved by the source's like the others
