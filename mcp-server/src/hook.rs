@@ -433,15 +433,32 @@ fn leaf_ranges(value: &Value) -> Vec<(usize, usize)> {
 /// the URL field beside a page with a hidden order would be marked as suspected too.
 fn findings_per_leaf(response: &Value, v: &Verdict) -> Vec<Vec<Finding>> {
     let ranges = leaf_ranges(response);
-    let located = |f: &Finding| {
-        ranges.iter().any(|&(s, e)| {
-            f.span.start < e
-                && f.span.end > s
-                && v.findings
-                    .iter()
-                    .any(|r| r.rule_id != "classifier" && in_span(r) && r.span.start < e && r.span.end > s)
+    // Strings where a rule found a manipulation (not PII or a secret, which say nothing of where an
+    // order is), and, once per classifier vote, whether its window covers one of them.
+    let manipulated: Vec<bool> = ranges
+        .iter()
+        .map(|&(s, e)| {
+            v.findings.iter().any(|r| {
+                r.rule_id != "classifier"
+                    && in_span(r)
+                    && r.category.is_manipulation()
+                    && r.span.start < e
+                    && r.span.end > s
+            })
         })
-    };
+        .collect();
+    let located: Vec<(Span, bool)> = v
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "classifier")
+        .map(|f| {
+            let covers = ranges
+                .iter()
+                .zip(&manipulated)
+                .any(|(&(s, e), &m)| m && f.span.start < e && f.span.end > s);
+            (f.span, covers)
+        })
+        .collect();
     ranges
         .iter()
         .map(|&(s, e)| {
@@ -457,10 +474,10 @@ fn findings_per_leaf(response: &Value, v: &Verdict) -> Vec<Vec<Finding>> {
                 .collect();
             let classifier_only = fs.iter().all(|f| f.rule_id == "classifier");
             let vote_located_elsewhere = || {
-                v.findings
+                located
                     .iter()
-                    .filter(|f| f.rule_id == "classifier" && f.span.start < e && f.span.end > s)
-                    .all(located)
+                    .filter(|(span, _)| span.start < e && span.end > s)
+                    .all(|&(_, covers)| covers)
             };
             if classifier_only && (e - s < MIN_CLASSIFIED_BYTES || vote_located_elsewhere()) {
                 Vec::new()
@@ -615,8 +632,15 @@ mod tests {
         assert_eq!(per_leaf[0].len(), 2);
         assert!(per_leaf[1].is_empty(), "{:?}", per_leaf[1]);
         // The vote alone marks every string long enough to carry it: nothing says where the order is.
-        let per_leaf = findings_per_leaf(&response, &verdict(vec![vote]));
+        let per_leaf = findings_per_leaf(&response, &verdict(vec![vote.clone()]));
         assert_eq!((per_leaf[0].len(), per_leaf[1].len()), (1, 1));
+        // Nor does a secret or PII in one string: the page stays marked.
+        let secret = Finding {
+            category: Category::Secret,
+            ..finding("secret.generic", u, u + 10)
+        };
+        let per_leaf = findings_per_leaf(&response, &verdict(vec![vote, secret]));
+        assert_eq!((per_leaf[0].len(), per_leaf[1].len()), (1, 2));
     }
 
     #[test]

