@@ -439,11 +439,7 @@ fn findings_per_leaf(response: &Value, v: &Verdict) -> Vec<Vec<Finding>> {
         .iter()
         .map(|&(s, e)| {
             v.findings.iter().any(|r| {
-                r.rule_id != "classifier"
-                    && in_span(r)
-                    && r.category.is_manipulation()
-                    && r.span.start < e
-                    && r.span.end > s
+                r.rule_id != "classifier" && in_span(r) && r.category.is_manipulation() && overlaps(r.span, (s, e))
             })
         })
         .collect();
@@ -455,7 +451,7 @@ fn findings_per_leaf(response: &Value, v: &Verdict) -> Vec<Vec<Finding>> {
             let covers = ranges
                 .iter()
                 .zip(&manipulated)
-                .any(|(&(s, e), &m)| m && f.span.start < e && f.span.end > s);
+                .any(|(&range, &m)| m && overlaps(f.span, range));
             (f.span, covers)
         })
         .collect();
@@ -465,8 +461,7 @@ fn findings_per_leaf(response: &Value, v: &Verdict) -> Vec<Vec<Finding>> {
             let fs: Vec<Finding> = v
                 .findings
                 .iter()
-                .filter(|f| in_span(f))
-                .filter(|f| f.span.start < e && f.span.end > s)
+                .filter(|f| in_span(f) && overlaps(f.span, (s, e)))
                 .map(|f| Finding {
                     span: Span::new(f.span.start.max(s) - s, f.span.end.min(e) - s),
                     ..f.clone()
@@ -476,7 +471,7 @@ fn findings_per_leaf(response: &Value, v: &Verdict) -> Vec<Vec<Finding>> {
             let vote_located_elsewhere = || {
                 located
                     .iter()
-                    .filter(|(span, _)| span.start < e && span.end > s)
+                    .filter(|(span, _)| overlaps(*span, (s, e)))
                     .all(|&(_, covers)| covers)
             };
             if classifier_only && (e - s < MIN_CLASSIFIED_BYTES || vote_located_elsewhere()) {
@@ -486,6 +481,11 @@ fn findings_per_leaf(response: &Value, v: &Verdict) -> Vec<Vec<Finding>> {
             }
         })
         .collect()
+}
+
+/// Whether `span` shares a byte with the string at `(start, end)` of [`leaf_text`].
+fn overlaps(span: Span, (start, end): (usize, usize)) -> bool {
+    span.start < end && span.end > start
 }
 
 /// Whether a finding is about a span of the response (not a session or policy finding about the event).

@@ -520,20 +520,8 @@ impl Detector {
                     findings.extend(self.suffix_in(text, 0..text.len()).map(|hit| suffix_finding(text, hit)));
                 }
             }
-            // A prompt a strong rule already calls an attack needs no second reading (it costs a
-            // second pass of the classifier: +5 µs on a 1 KB attack).
-            // (a framed request is not settled: it stands only if the classifier reads the text as
-            // an attempt at all, `FRAMED_CLASSIFIER_FLOOR`)
-            let settled = findings.iter().any(|f| {
-                f.severity >= Severity::High
-                    && f.rule_id != FRAMED_HARM_RULE
-                    && self.reads(&f.rule_id, source)
-                    && matches!(
-                        f.category,
-                        Category::PromptInjection | Category::Jailbreak | Category::SystemPromptLeak
-                    )
-            });
-            return (findings, self.classify(&norm, None, source, settled));
+            let classified = self.classify(&norm, None, source, &findings);
+            return (findings, classified);
         }
         let norm: OnceLock<Normalized> = OnceLock::new();
         let read: OnceLock<DistinctLines> = OnceLock::new();
@@ -744,7 +732,7 @@ impl Detector {
     ) -> Option<Classified> {
         self.rule_findings(text, norm, at, hits, out);
         // (a decoded layer is read as a text of unknown source: `a_decoded_layer_is_read_at_the_detectors_point_whatever_the_source`)
-        self.classify(norm, at, None, false)
+        self.classify(norm, at, None, &[])
     }
 
     /// The rules' findings in one layer of text (see [`Detector::scan_layer`]).
@@ -878,19 +866,22 @@ impl Detector {
 
     /// The classifier's strongest window of one layer (probability, original span; `at` as in
     /// [`Detector::scan_layer`]), read by the weights for its source and, for a prompt, a second time
-    /// ([`Detector::second_reading`]) unless `settled`: the rules already found a strong
-    /// manipulation. Each set of weights reads each line once ([`distinct_lines`]).
+    /// ([`Detector::second_reading`]) unless the rules' `found` settle it ([`Detector::settled`]).
+    /// Each set of weights reads each line once ([`distinct_lines`]).
     fn classify(
         &self,
         norm: &Normalized,
         at: Option<Span>,
         source: Option<Source>,
-        settled: bool,
+        found: &[Finding],
     ) -> Option<Classified> {
         let weights = self.classifier_for(&norm.text, source)?;
         let read = DistinctLines::new(&norm.text);
         let first = read_whole(norm, &read, weights, at);
-        Some(match self.second_reading(source, weights).filter(|_| !settled) {
+        let second = self
+            .second_reading(source, weights)
+            .filter(|_| !self.settled(found, source));
+        Some(match second {
             // (the stronger reading's probability and span; the higher raw probability of the two,
             // which the framed-harm floor reads)
             Some(second) => {
@@ -901,6 +892,23 @@ impl Detector {
                 }
             }
             None => first,
+        })
+    }
+
+    /// Whether the rules already call a prompt an attack, so that it needs no second reading (that
+    /// costs a second pass of the classifier: +5 µs on a 1 KB attack): a strong injection,
+    /// jailbreak or extraction finding of a rule that reads `source`. A framed request does not
+    /// settle it: it stands only if the classifier reads the text as an attempt at all
+    /// (`FRAMED_CLASSIFIER_FLOOR`).
+    fn settled(&self, found: &[Finding], source: Option<Source>) -> bool {
+        found.iter().any(|f| {
+            f.severity >= Severity::High
+                && f.rule_id != FRAMED_HARM_RULE
+                && matches!(
+                    f.category,
+                    Category::PromptInjection | Category::Jailbreak | Category::SystemPromptLeak
+                )
+                && self.reads(&f.rule_id, source)
         })
     }
 
