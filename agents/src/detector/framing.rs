@@ -123,7 +123,7 @@ mod tests {
     /// hash, as `sparse_features` reports them), none elsewhere.
     fn marker_model() -> FramedHarm {
         let mut weights = vec![0.0f32; 1 << 16];
-        for (i, v) in super::super::classifier::sparse_features(MARKER, 16) {
+        for (i, v) in super::super::classifier::sparse_features(MARKER, 16, super::super::classifier::WordSplit::Runs) {
             if let Some(w) = weights.get_mut(i as usize) {
                 *w = 8.0 * v.signum();
             }

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use aimds_agents::detector::Detector;
-use aimds_agents::detector::classifier::{self, Example, TrainOptions};
+use aimds_agents::detector::classifier::{self, Example, TrainOptions, WordSplit};
 use aimds_agents::detector::distinct_lines::DistinctLines;
 use aimds_agents::detector::normalize::Normalized;
 use anyhow::Context;
@@ -47,6 +47,11 @@ pub struct TrainArgs {
     /// L2 penalty per update (weight decay); larger spreads the weight over more n-grams.
     #[arg(long, default_value_t = 3e-5)]
     pub l2: f32,
+    /// Make each Chinese character and Japanese kana a word of its own (word uni- and bigrams are
+    /// then char uni- and bigrams of those scripts). Written into the weights file, which is read
+    /// the same way; without it, a run of letters is one word (as `model.bin` was trained).
+    #[arg(long)]
+    pub cjk_words: bool,
     /// Leave-one-source-out: for each file, train on the others and evaluate the whole
     /// detector (rules + that classifier) on it. Writes nothing.
     #[arg(long)]
@@ -131,6 +136,11 @@ fn options(args: &TrainArgs, holdout: f32) -> TrainOptions {
         seed: args.seed,
         holdout,
         l2: args.l2,
+        words: if args.cjk_words {
+            WordSplit::CjkChars
+        } else {
+            WordSplit::Runs
+        },
         ..TrainOptions::default()
     }
 }
