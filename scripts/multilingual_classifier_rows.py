@@ -19,7 +19,7 @@ Three parts, in this order:
     Portuguese (entries of 20-400 characters, drawn with one seeded generator). Without them the weights
     flagged 15 of 153 Portuguese chat lines of chatterbot; with them, 2;
   * the training sets t1-t10 (scripts/multilingual_training_sets.jsonl, again without Chinese,
-    Japanese and Korean rows: 1,100 of its 1,250 texts), which ten helpers wrote for training only,
+    Japanese and Korean rows: 1,100 of their 1,250 texts; the file's later sets are not read), which ten helpers wrote for training only,
     none of them having read a rule or a set (stop 48): indirect injections in tool outputs and in
     what coding and browsing agents read, exfiltration and tool hijacking, personas, framed and long
     jailbreaks, extraction and overrides, casual registers, ten more languages (sv cs ro hu el uk id
@@ -40,6 +40,9 @@ import re
 import sys
 
 CJK = {"zh", "ja", "ko"}
+# The training sets these weights learn. The file holds more since stop 53 (t30-t37, c1-c3, j1-j3: written
+# in Chinese, Japanese, Korean and other non-Latin scripts for the weights for tool outputs; tool_output_rows.py).
+FIRST_TRAINING_SETS = {f"t{k}" for k in range(1, 11)}
 PER_LANGUAGE = 800
 SEED = 45
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,13 +53,13 @@ def order(name: str) -> tuple:
     return (len(name), name)
 
 
-def hand_written(name: str, keep, out) -> None:
-    """The rows of a hand-written file of this folder that `keep` takes, without CJK, to `out`:
-    attacks keep their category, lookalikes and ordinary texts become chat_ml. (The rows script of
-    the weights for tool outputs, `english_tool_output_rows.py`, reads its files with it too.)"""
+def hand_written(name: str, keep, out, with_cjk: bool = False) -> None:
+    """The rows of a hand-written file of this folder that `keep` takes, without CJK unless `with_cjk`, to
+    `out`: attacks keep their category, lookalikes and ordinary texts become chat_ml. (The rows script of
+    the weights for tool outputs, `tool_output_rows.py`, reads its files with it too.)"""
     for line in open(os.path.join(HERE, name), encoding="utf-8"):
         row = json.loads(line)
-        if row.get("lang") in CJK or not keep(row):
+        if (row.get("lang") in CJK and not with_cjk) or not keep(row):
             continue
         category = row["category"] if row["label"] == "attack" else "chat_ml"
         out.write(json.dumps({"text": row["text"], "label": row["label"], "category": category},
@@ -111,7 +114,7 @@ def main() -> None:
         for entry in found[:PER_LANGUAGE]:
             out.write(json.dumps({"text": entry, "label": "benign", "category": "fortune", "lang": lang},
                                  ensure_ascii=False) + "\n")
-    hand_written("multilingual_training_sets.jsonl", lambda row: True, out)
+    hand_written("multilingual_training_sets.jsonl", lambda row: row["set"] in FIRST_TRAINING_SETS, out)
 
 
 if __name__ == "__main__":
