@@ -40,8 +40,8 @@ import re
 import sys
 
 CJK = {"zh", "ja", "ko"}
-# The training sets these weights learn. The file holds more since stop 53 (t30-t37, c1-c3, j1-j3: written
-# in Chinese, Japanese, Korean and other non-Latin scripts for the weights for tool outputs; tool_output_rows.py).
+# The training sets these weights learn. The file holds more since stop 53 (every set but t1-t10: written in
+# Chinese, Japanese, Korean and six other non-Latin scripts for the weights for tool outputs; tool_output_rows.py).
 FIRST_TRAINING_SETS = {f"t{k}" for k in range(1, 11)}
 PER_LANGUAGE = 800
 SEED = 45
