@@ -13,10 +13,10 @@ Since stop 52 the two files differ again: the tool outputs' weights learn more r
     # model.bin's rows (sets a-ap, t11)
     python3 scripts/tool_output_rows.py > target/english_tool_output_rows.jsonl
     # model-tool-outputs.bin's rows (since stop 53: sets a-bd, t11, t16-t21 and t26-t29, and the
-    # non-Latin-script rows of sets a-bd and of the training sets t1-t10, t30-t43, c1-c5 and j1-j3)
+    # non-Latin-script rows of sets a-bd and of the training sets t1-t10, t30-t43, c1-c11 and j1-j9)
     python3 scripts/tool_output_rows.py --through bd \\
         --training t11,t16,t17,t18,t19,t20,t21,t26,t27,t28,t29 \\
-        --scripts t1,t2,t3,t4,t5,t6,t7,t8,t9,t10,t30,t31,t32,t33,t34,t35,t36,t37,t38,t39,t40,t41,t42,t43,c1,c2,c3,c4,c5,j1,j2,j3 \\
+        --scripts t1,t2,t3,t4,t5,t6,t7,t8,t9,t10,t30,t31,t32,t33,t34,t35,t36,t37,t38,t39,t40,t41,t42,t43,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,j1,j2,j3,j4,j5,j6,j7,j8,j9 \\
         > target/tool_output_rows.jsonl
 
 Rows, in this order: the English rows of the hand-written sets a to ap (`--through`) of
