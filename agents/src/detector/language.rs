@@ -10,7 +10,8 @@
 //! Text in other scripts (Greek, Arabic, Hebrew, Devanagari, Thai …) has no Latin words to count and
 //! stays with the shipped weights too. As a tool output or a document, that text and Chinese, Japanese
 //! and Korean go to the weights for tool outputs, which since stop 53 learned attacks and ordinary
-//! text written in those scripts (and give a prompt in them a second reading, `Detector::second_reading`). Only the start of a text is read, so a text that opens in one
+//! text written in those scripts (and give a prompt in them a second reading,
+//! `Detector::second_reading`). Only the start of a text is read, so a text that opens in one
 //! language and turns to another is read by the first one's weights; the rules read all of it.
 //!
 //! The test reads the normalised text (lowercase, accents stripped) and looks words up in the

@@ -345,8 +345,8 @@ impl Detector {
     /// Chinese, Japanese, Korean, Arabic and the other scripts that are not "another language") is
     /// read by them and also by the weights for tool outputs, and the stronger reading counts. Those
     /// weights learned the hand-written sets and training sets that `model.bin` does not (since stop
-    /// 53 also jailbreaks and extractions typed in those scripts, and ordinary prompts in Chinese,
-    /// Japanese and Korean), and read the sets' jailbreaks and extractions typed as prompts far better; read alone
+    /// 53 also jailbreaks and extractions typed in nine of those scripts, and ordinary prompts in
+    /// them), and read the sets' jailbreaks and extractions typed as prompts far better; read alone
     /// they cost Tensor Trust, promptmap and deepteam, which `model.bin` keeps (README, "Multilingual
     /// attacks, hand-written", stop 52). At their own point (`tool_outputs_threshold`), moved with the
     /// prompt's policy like the first reading: at prompts' 0.91 they read at 0.94. `first` is the
