@@ -41,7 +41,7 @@ import sys
 
 CJK = {"zh", "ja", "ko"}
 # The training sets these weights learn. The file holds more since stop 53 (every set but t1-t10: written in
-# Chinese, Japanese, Korean and six other non-Latin scripts for the weights for tool outputs; tool_output_rows.py).
+# Chinese, Japanese, Korean and six other non-Latin scripts for the weights for other scripts; tool_output_rows.py).
 FIRST_TRAINING_SETS = {f"t{k}" for k in range(1, 11)}
 PER_LANGUAGE = 800
 SEED = 45

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Training rows of the classifier's weights for tool outputs and documents in English and the scripts the
-multilingual weights do not read (`skills/classifier/model-tool-outputs.bin`; SKILL.md, "The weights for
-tool outputs"). Named english_tool_output_rows.py until stop 53.
+"""Training rows of the classifier's weights for tool outputs and documents (`skills/classifier/model-tool-outputs.bin`;
+SKILL.md, "The weights for tool outputs") and, with `--scripts`, of those for text in other scripts
+(`model-scripts.bin`, stop 53). Named english_tool_output_rows.py until stop 53.
 
 Why: `model.bin` learned its attacks from the development corpora, which hold almost no order hidden in
 what an agent reads (a product listing, an invoice, a calendar invite), and reads such orders at 0.00-0.15.
@@ -12,12 +12,15 @@ Since stop 52 the two files differ again: the tool outputs' weights learn more r
 
     # model.bin's rows (sets a-ap, t11)
     python3 scripts/tool_output_rows.py > target/english_tool_output_rows.jsonl
-    # model-tool-outputs.bin's rows (since stop 53: sets a-bd, t11, t16-t21 and t26-t29, and the
-    # non-Latin-script rows of sets a-bd and of the training sets t1-t10, t30-t43, c1-c11 and j1-j9)
+    # model-tool-outputs.bin's rows (since stop 52: sets a-bd, t11, t16-t21 and t26-t29)
+    python3 scripts/tool_output_rows.py --through bd \\
+        --training t11,t16,t17,t18,t19,t20,t21,t26,t27,t28,t29 > target/tool_output_rows.jsonl
+    # model-scripts.bin's rows (stop 53: those, and the non-Latin-script rows of sets a-bd and of the
+    # training sets t1-t10, t30-t43, c1-c11 and j1-j9)
     python3 scripts/tool_output_rows.py --through bd \\
         --training t11,t16,t17,t18,t19,t20,t21,t26,t27,t28,t29 \\
         --scripts t1,t2,t3,t4,t5,t6,t7,t8,t9,t10,t30,t31,t32,t33,t34,t35,t36,t37,t38,t39,t40,t41,t42,t43,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11,j1,j2,j3,j4,j5,j6,j7,j8,j9 \\
-        > target/tool_output_rows.jsonl
+        > target/script_rows.jsonl
 
 Rows, in this order: the English rows of the hand-written sets a to ap (`--through`) of
 `scripts/multilingual_attacks.jsonl` that are injections or exfiltration (category `prompt_injection` or
@@ -33,9 +36,10 @@ out to measure the weights.
 With `--scripts` (stop 53), last of all: the rows written in Chinese, Japanese, Korean, Arabic, Persian,
 Hebrew, Hindi, Thai and Greek (`NON_LATIN`) of sets a to `--through`, attacks of every category and
 lookalikes, then those of the named training sets of `scripts/multilingual_training_sets.jsonl`, in the
-order given. Text in those scripts is not read by the multilingual weights (`language.rs`): as a tool
-output it is read by these weights, and before stop 53 none had learned an attack written in them. Words
-of Chinese and Japanese are read one character at a time (`aimds train --cjk-words`). Standard library only.
+order given. Text in those scripts is not read by the multilingual weights (`language.rs`), and before stop 53
+no weights had learned an attack written in them: these rows make the weights for other scripts
+(`skills/classifier/model-scripts.bin`), which read such text where the tool outputs' weights would.
+Words of Chinese and Japanese are read one character at a time (`aimds train --cjk-words`). Standard library only.
 """
 
 import argparse

