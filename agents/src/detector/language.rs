@@ -9,8 +9,8 @@
 //!
 //! Text in other scripts (Greek, Arabic, Hebrew, Devanagari, Thai …) has no Latin words to count and
 //! stays with the shipped weights too. As a tool output or a document, that text and Chinese, Japanese
-//! and Korean go to the weights for tool outputs, which since stop 53 learned attacks and ordinary
-//! text written in those scripts (and give a prompt in them a second reading,
+//! and Korean go to the weights for other scripts ([`is_other_script`]), which since stop 53 learned
+//! attacks and ordinary text written in those scripts (and give a prompt in them a second reading,
 //! `Detector::second_reading`). Only the start of a text is read, so a text that opens in one
 //! language and turns to another is read by the first one's weights; the rules read all of it.
 //!
@@ -82,13 +82,7 @@ pub fn is_other_language(text: &str, english: &Vocabulary) -> bool {
 /// over at most 1 KB, no allocation.
 pub fn is_other_script(text: &str) -> bool {
     let (mut latin, mut other) = (0usize, 0usize);
-    for c in text.chars().take_while({
-        let mut read = 0usize;
-        move |c| {
-            read += c.len_utf8();
-            read <= BYTES_READ
-        }
-    }) {
+    for (_, c) in text.char_indices().take_while(|&(i, c)| i + c.len_utf8() <= BYTES_READ) {
         if c.is_ascii_alphabetic() || matches!(c, '\u{00c0}'..='\u{024f}' | '\u{1e00}'..='\u{1eff}') {
             latin += 1;
         } else if !c.is_ascii() && c.is_alphabetic() && !matches!(c, '\u{0400}'..='\u{052f}') {

@@ -356,9 +356,10 @@ impl Detector {
 
     /// The second reading of a prompt: a text a user typed that the main weights read (English, and
     /// Chinese, Japanese, Korean, Arabic and the other scripts that are not "another language") is
-    /// read by them and also by the weights for tool outputs, and the stronger reading counts. Those
-    /// weights learned the hand-written sets and training sets that `model.bin` does not (since stop
-    /// 53 also jailbreaks and extractions typed in nine of those scripts, and ordinary prompts in
+    /// read by them and also by the weights for tool outputs (for a text in another script, those for
+    /// other scripts: [`Detector::content_weights`]), and the stronger reading counts. Those weights
+    /// learned the hand-written sets and training sets that `model.bin` does not (the ones for other
+    /// scripts also jailbreaks and extractions typed in nine such scripts, and ordinary prompts in
     /// them), and read the sets' jailbreaks and extractions typed as prompts far better; read alone
     /// they cost Tensor Trust, promptmap and deepteam, which `model.bin` keeps (README, "Multilingual
     /// attacks, hand-written", stop 52). At their own point (`tool_outputs_threshold`), moved with the
@@ -1648,7 +1649,7 @@ mod tests {
     /// weights and the English tool outputs' never did. Orders planted in a shop page, a product page and an invoice, and the same
     /// texts without them.
     #[test]
-    fn tool_output_weights_read_orders_in_other_scripts() {
+    fn script_weights_read_orders_in_other_scripts() {
         let d = detector();
         assert_eq!(
             d.classifier_scripts.as_ref().map(Model::words),
